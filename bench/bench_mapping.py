@@ -1,0 +1,223 @@
+"""How fast one core turns Segment events into serialised Ortto items, with the presets.
+
+Run: ``python bench/bench_mapping.py [--events N] [--runs R]``.
+
+It builds realistic identify and track events (half of each: traits, properties, a context with
+ip, app, library, userAgent, page, device, ...), then times, per run, the stages of the hot path
+on every event:
+
+1. trigger matching (every preset trigger on every event),
+2. mapping (the matching preset's mapping, to a dict),
+3. processing (validation, cleaning, the action's rules),
+4. serialisation of the item to JSON bytes with orjson,
+
+and the whole ``Router.route`` + ``orjson.dumps`` path as the pipeline runs it (decoding is not
+counted). It prints each stage's cost and the events/s of the median and of the best run (on a
+shared machine, interference only ever adds time). Target: >= 150,000 events/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import random
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from streamer.actions import compile_processor, get_action, presets
+from streamer.mapping import compile_mapping, compile_trigger
+from streamer.routing import Accepted, compile_router
+
+TARGET = 150_000
+
+_FIRST = ["Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "Ken"]
+_LAST = ["Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Allen", "Thompson"]
+_CITIES = [("Sydney", "NSW", "AU", "2000"), ("Paris", None, "FR", "75001"),
+           ("Austin", "TX", "US", "73301"), ("Berlin", None, "DE", "10115")]
+_EVENTS = ["Order Completed", "Product Viewed", "Signed Up", "Checkout Started", "Cart Viewed"]
+_UA = ("Mozilla/5.0 (Macintosh; Intel Mac OS X 14_2) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+       "Version/17.2 Safari/605.1.15")
+
+
+def _context(rng: random.Random, n: int) -> dict[str, Any]:
+    return {
+        "ip": f"{rng.randint(1, 223)}.{rng.randint(0, 255)}.{rng.randint(0, 255)}."
+              f"{rng.randint(1, 254)}",
+        "app": {"name": "Shop", "version": "4.2.1", "build": "4021",
+                "namespace": "com.example.shop"},
+        "library": {"name": "analytics.js", "version": "5.2.0"},
+        "userAgent": _UA,
+        "locale": "en-US",
+        "timezone": "Australia/Sydney",
+        "page": {"path": "/checkout", "referrer": "https://www.example.com/cart",
+                 "title": "Checkout", "url": f"https://www.example.com/checkout?session={n}"},
+        "device": {"type": "desktop", "manufacturer": "Apple", "model": "MacBookPro18,3"},
+        "os": {"name": "macOS", "version": "14.2"},
+        "campaign": {"name": "winter", "source": "newsletter", "medium": "email"},
+    }
+
+
+def _identify(rng: random.Random, n: int) -> dict[str, Any]:
+    city, state, country, post = rng.choice(_CITIES)
+    first, last = rng.choice(_FIRST), rng.choice(_LAST)
+    address: dict[str, Any] = {"city": city, "country": country, "postal_code": post,
+                               "street": f"{n} Main St"}
+    if state:
+        address["state"] = state
+    return {
+        "type": "identify",
+        "messageId": f"ajs-next-{n:012d}-{rng.getrandbits(64):016x}",
+        "timestamp": f"2026-11-{rng.randint(1, 28):02d}T{rng.randint(0, 23):02d}:"
+                     f"{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d}."
+                     f"{rng.randint(0, 999):03d}Z",
+        "userId": f"user-{rng.randint(1, 10**6)}",
+        "anonymousId": f"anon-{rng.getrandbits(48):012x}",
+        "traits": {
+            "email": f"{first}.{last}{n}@example.com".lower(),
+            "first_name": first, "last_name": last,
+            "phone": f"+61 4{rng.randint(10, 99)} {rng.randint(100, 999)} {rng.randint(100, 999)}",
+            "plan": rng.choice(["free", "pro", "enterprise"]),
+            "logins": rng.randint(0, 500),
+            "created_at": "2024-03-01T09:30:00Z",
+            "address": address,
+            "company": {"name": "Example Pty Ltd", "employees": 42},
+            "newsletter": rng.random() < 0.5,
+        },
+        "context": _context(rng, n),
+        "integrations": {"All": True},
+        "sentAt": "2026-11-28T10:07:01.000Z",
+        "receivedAt": "2026-11-28T10:07:01.200Z",
+        "version": 2,
+    }
+
+
+def _track(rng: random.Random, n: int) -> dict[str, Any]:
+    event = _identify(rng, n)
+    traits = event.pop("traits")
+    event["type"] = "track"
+    event["event"] = rng.choice(_EVENTS)
+    event["context"]["traits"] = {"email": traits["email"], "address": traits["address"]}
+    event["properties"] = {
+        "order_id": f"ord-{n}", "total": round(rng.uniform(5, 500), 2), "revenue": 27.5,
+        "currency": "AUD", "coupon": rng.choice([None, "WINTER10"]), "discount": 2.5,
+        "products": [
+            {"product_id": f"p-{rng.randint(1, 999)}", "sku": "SKU-1", "name": "Mug",
+             "price": 12.5, "quantity": rng.randint(1, 3), "category": "Kitchen"},
+            {"product_id": f"p-{rng.randint(1, 999)}", "sku": "SKU-2", "name": "Tea",
+             "price": 7.25, "quantity": 1, "category": "Food"},
+        ],
+        "checkout_id": f"chk-{n}", "step": 2, "shipping_method": "express",
+    }
+    return event
+
+
+def build_events(count: int, seed: int = 7) -> list[dict[str, Any]]:
+    rng = random.Random(seed)
+    return [(_identify if n % 2 == 0 else _track)(rng, n) for n in range(count)]
+
+
+def _cpu_time(run: Callable[[], None]) -> float:
+    # CPU time of this process: on a shared machine, time spent waiting for a core is not ours.
+    gc.collect()
+    gc.disable()
+    try:
+        start = time.process_time()
+        run()
+        return time.process_time() - start
+    finally:
+        gc.enable()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=50_000, help="events routed per run")
+    parser.add_argument("--distinct", type=int, default=256, help="distinct events among them")
+    parser.add_argument("--runs", type=int, default=9)
+    args = parser.parse_args()
+    # A few hundred distinct events, routed over and over: their objects stay in the CPU
+    # caches, as a just-decoded event's do in the pipeline. (Routing tens of thousands of
+    # long-decoded events would mostly measure cache misses.)
+    distinct = [(orjson.dumps(e), e) for e in build_events(args.distinct)]
+    batch = (distinct * (args.events // len(distinct) + 1))[:args.events]
+    size = sum(len(raw) for raw, _ in distinct) / len(distinct)
+
+    compiled = []
+    for preset in presets():
+        action = get_action(preset.action)
+        assert action is not None
+        compiled.append((compile_trigger(preset.trigger), compile_mapping(dict(preset.mapping)),
+                         compile_processor(action, mapping=preset.mapping)))
+    router = compile_router(None)
+    dumps = orjson.dumps
+
+    # Each pipeline goes one stage further than the previous; the differences are the stages.
+    def match() -> None:
+        for _, event in batch:
+            for trigger, _, _ in compiled:
+                trigger(event)
+
+    def mapping() -> None:
+        for _, event in batch:
+            for trigger, to_item, _ in compiled:
+                if trigger(event):
+                    to_item(event)
+
+    def processing() -> None:
+        for _, event in batch:
+            for trigger, to_item, process in compiled:
+                if trigger(event):
+                    process(to_item(event))
+
+    def serialise() -> None:
+        for _, event in batch:
+            for trigger, to_item, process in compiled:
+                if trigger(event):
+                    result = process(to_item(event))
+                    if type(result) is dict:
+                        dumps(result)
+
+    def pipeline() -> None:
+        # What the dispatcher runs: Router.route, then orjson.dumps of each accepted item.
+        route = router.route
+        for _, event in batch:
+            for outcome in route(event):
+                if type(outcome) is Accepted:
+                    dumps(outcome.item)
+
+    steps = {"trigger matching": match, "mapping": mapping,
+             "processing (validate, clean, rules)": processing,
+             "serialisation (orjson.dumps)": serialise, "pipeline": pipeline}
+    timings: dict[str, list[float]] = {name: [] for name in steps}
+    for _ in range(args.runs):
+        for name, step in steps.items():
+            timings[name].append(_cpu_time(step))
+
+    count = len(batch)
+    best = {name: min(t) for name, t in timings.items()}
+    print(f"{count} events per run ({len(distinct)} distinct, 50% identify, 50% track, "
+          f"{size:.0f} bytes of JSON each on average), {args.runs} runs, CPU time of one core")
+    print("stages (best run of each cumulative pipeline, differences):")
+    previous = 0.0
+    stages = list(steps)[:-1]
+    for name in stages:
+        stage = best[name] - previous
+        previous = best[name]
+        print(f"  {name:38s} {stage / count * 1e6:6.2f} us/event  {stage / best[stages[-1]]:6.1%}")
+    for label, seconds in (("median", statistics.median(timings["pipeline"])),
+                           ("best", best["pipeline"])):
+        rate = count / seconds
+        print(f"Router.route + orjson.dumps, {label} run: {seconds / count * 1e6:.2f} us/event, "
+              f"{rate:,.0f} events/s (target {TARGET:,}: {'met' if rate >= TARGET else 'NOT met'})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,100 @@
+"""The one exception hierarchy of streamer.
+
+Every error streamer raises on purpose derives from :class:`StreamerError`, so a caller can catch
+the whole family with one clause and still tell the cases apart::
+
+    StreamerError
+    ├── ConfigError            the configuration file or an override is invalid (names the key)
+    │   └── InvalidApiKeyError the Ortto key has not the shape ``pau-...`` (never echoes the key)
+    ├── MappingError           a trigger or mapping is invalid (also a ValueError)
+    ├── DecodeError            a Kafka message is not a Segment event (dead-lettered, stage decode)
+    ├── OrttoError             Ortto (or the sandbox) answered something we cannot use
+    │   ├── AuthenticationError 401/403: the key is refused; delivery pauses, nothing dead-lettered
+    │   └── RequestError       a whole request failed (status, timeout, connection)
+    ├── KafkaClientError       the consumer or a producer failed in a way that stops processing
+    │   └── DeadLetterError    a dead-letter record was not acknowledged: never commit past it
+    └── BrokerError            the local test/demo broker could not start (carries the log tail)
+
+Errors that are the event's fault never escape the pipeline: they become dead-letter records.
+Errors above are the operator's business: a bad configuration, a refused key, an unwritable
+dead-letter topic.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AuthenticationError",
+    "BrokerError",
+    "ConfigError",
+    "DeadLetterError",
+    "DecodeError",
+    "InvalidApiKeyError",
+    "KafkaClientError",
+    "MappingError",
+    "OrttoError",
+    "RequestError",
+    "StreamerError",
+]
+
+
+class StreamerError(Exception):
+    """Root of every error streamer raises on purpose."""
+
+
+class ConfigError(StreamerError, ValueError):
+    """The configuration is invalid. The message names each offending key."""
+
+    def __init__(self, message: str, *, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.problems: list[str] = problems if problems is not None else [message]
+
+
+class InvalidApiKeyError(ConfigError):
+    """The Ortto API key is malformed. The key itself is never part of the message."""
+
+
+class MappingError(StreamerError, ValueError):
+    """A trigger (FQL) or a mapping is invalid, or failed where Segment fails at evaluation."""
+
+
+class DecodeError(StreamerError, ValueError):
+    """A Kafka message could not be decoded into a Segment event object."""
+
+    def __init__(self, message: str, *, reason: str = "decode_error") -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class OrttoError(StreamerError):
+    """Ortto answered in a way the client cannot use."""
+
+
+class AuthenticationError(OrttoError):
+    """Ortto refused the API key (401 or 403)."""
+
+    def __init__(self, message: str, *, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class RequestError(OrttoError):
+    """A whole request failed: an HTTP status, a timeout or a connection error."""
+
+    def __init__(
+        self, message: str, *, status: int | None = None, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after
+
+
+class KafkaClientError(StreamerError):
+    """A Kafka client failed in a way that must stop processing."""
+
+
+class DeadLetterError(KafkaClientError):
+    """A dead-letter record could not be written: processing stops instead of committing."""
+
+
+class BrokerError(StreamerError):
+    """The local Kafka broker (tests, demo) failed to start; the message ends with its log."""

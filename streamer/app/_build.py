@@ -1,0 +1,54 @@
+"""Start-up: everything that can be refused is refused here, before a message is read.
+
+Order: the key's shape (no request is sent with a malformed key), every trigger and mapping
+(all errors together), the key itself (``GET /me``), then the audiences (found or created once
+and cached for the life of the process).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from ..config import Config
+from ..observability import Metrics
+from ..routing import compile_router
+from ..sender import OrttoClient
+from ._pipeline import Pipeline
+
+__all__ = ["build_pipeline"]
+
+log = logging.getLogger("streamer.app")
+
+
+async def build_pipeline(
+    config: Config,
+    *,
+    metrics: Metrics | None = None,
+    consumer_overrides: dict[str, Any] | None = None,
+) -> Pipeline:
+    ortto = config.ortto
+    client = OrttoClient(
+        ortto.api_key,
+        endpoint=ortto.endpoint,
+        connect_timeout_s=ortto.connect_timeout_s,
+        read_timeout_s=ortto.read_timeout_s,
+        max_connections=config.delivery.max_in_flight * 2,
+    )
+    try:
+        router = compile_router(config.subscriptions)
+        if ortto.check_key:
+            await client.check_key()
+        audience_ids: dict[str, str] = {}
+        for name in router.audience_names:
+            audience_ids[name] = await client.create_audience(name)
+            log.info("audience %r has id %s", name, audience_ids[name])
+        if audience_ids:
+            router = compile_router(config.subscriptions, audience_ids=audience_ids)
+    except BaseException:
+        await client.aclose()
+        raise
+    return Pipeline(
+        config, router=router, client=client, metrics=metrics,
+        consumer_overrides=consumer_overrides,
+    )

@@ -1,0 +1,144 @@
+"""The hot path: from consumed messages to items in windows, rejects and bookkeeping.
+
+Per message: decode, route (triggers and mappings compiled at start-up), then register the
+message with the offset tracker with as many pieces of work as it produced. Accepted items are
+serialised once and go to their route's window; rejected ones go to the dead-letter writer;
+skipped ones settle at once. A message that matched nothing is done at once and allocates
+nothing in the tracker.
+
+Counters are added once per poll batch, not per message.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+
+from .._exceptions import DecodeError, KafkaClientError
+from ..batching import Batcher
+from ..deadletter import DeadLetterWriter, Rejection
+from ..observability import Metrics
+from ..offsets import OffsetTracker, PartitionOffsets
+from ..routing._types import Accepted, Rejected
+from ..source import Decoder
+
+__all__ = ["Dispatcher"]
+
+log = logging.getLogger("streamer.dispatch")
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        *,
+        decode: Decoder,
+        route: Callable[[Any], list[Any]],
+        tracker: OffsetTracker,
+        batcher: Batcher,
+        dead_letter: DeadLetterWriter,
+        metrics: Metrics,
+        clock: Callable[[], float],
+    ) -> None:
+        self._decode = decode
+        self._route = route
+        self._tracker = tracker
+        self._batcher = batcher
+        self._dead_letter = dead_letter
+        self._metrics = metrics
+        self._clock = clock
+        self.consumed = 0
+        self.filtered = 0
+        self.rejected_local = 0
+
+    def process(self, messages: list[Any]) -> None:
+        now = self._clock()
+        tracker = self._tracker
+        decode, route, add = self._decode, self._route, self._batcher.add
+        dumps = orjson.dumps
+        per_topic: dict[str, int] = {}
+        filtered = skipped = 0
+        last: tuple[str, int] | None = None
+        state: PartitionOffsets | None = None
+        for message in messages:
+            if message.error() is not None:
+                self._consumer_error(message)
+                continue
+            topic, partition = message.topic(), message.partition()
+            if last != (topic, partition) or state is None:
+                last = (topic, partition)
+                state = tracker.partition(topic, partition)
+                per_topic.setdefault(topic, 0)
+            per_topic[topic] += 1
+            offset = message.offset()
+            try:
+                event = decode(message.value())
+            except DecodeError as exc:
+                ticket = state.dispatch(offset, 1, now, message)
+                self._reject(message, ticket, Rejection("decode", exc.reason, str(exc), 400))
+                continue
+            try:
+                outcomes = route(event)
+            except Exception as exc:  # a bug or a pathological event must not stop the stream
+                ticket = state.dispatch(offset, 1, now, message)
+                self._reject(message, ticket, Rejection(
+                    "validate", "mapping_failed", f"{type(exc).__name__}: {exc}"[:500], 400,
+                    message_id=_message_id(event)))
+                continue
+            if not outcomes:
+                state.dispatch(offset, 0)
+                filtered += 1
+                continue
+            ticket = state.dispatch(offset, len(outcomes), now, message)
+            assert ticket is not None  # parts > 0
+            for outcome in outcomes:
+                kind = type(outcome)
+                if kind is Accepted:
+                    try:
+                        item = dumps(outcome.item)
+                    except TypeError as exc:
+                        self._reject(message, ticket, self._rejection(
+                            outcome.route, 400, f"item cannot be serialised: {exc}",
+                            "serialise", event))
+                        continue
+                    add(outcome.route, item, ticket)
+                elif kind is Rejected:
+                    self._reject(message, ticket, self._rejection(
+                        outcome.route, outcome.status, outcome.message, "validation", event))
+                else:
+                    skipped += 1
+                    self._metrics.skipped.labels(outcome.route.action).inc()
+                    ticket.settle()
+        for topic, count in per_topic.items():
+            self._metrics.consumed.labels(topic).inc(count)
+            self.consumed += count
+        if filtered:
+            self._metrics.filtered.inc(filtered)
+            self.filtered += filtered
+
+    def _rejection(
+        self, route: Any, status: int, message: str, reason: str, event: dict[str, Any]
+    ) -> Rejection:
+        return Rejection(
+            "validate", reason, message, status, action=route.action,
+            subscription=route.name, config_hash=route.config_hash,
+            message_id=_message_id(event),
+        )
+
+    def _reject(self, message: Any, ticket: Any, rejection: Rejection) -> None:
+        self.rejected_local += 1
+        self._metrics.rejected.labels(rejection.stage, rejection.reason).inc()
+        self._dead_letter.write(message, rejection, ticket)
+
+    def _consumer_error(self, message: Any) -> None:
+        error = message.error()
+        if error.fatal():
+            raise KafkaClientError(f"fatal consumer error: {error}")
+        log.warning("consumer error (librdkafka retries by itself): %s", error)
+
+
+def _message_id(event: Any) -> str | None:
+    value = event.get("messageId") if isinstance(event, dict) else None
+    return value if isinstance(value, str) else None

@@ -1,0 +1,96 @@
+"""What the sender's answers do: settle tickets, dead-letter refusals, count.
+
+A refusal for an item whose partition was revoked meanwhile is dropped here: the partition's
+next owner consumes the message again from the last commit and decides its fate itself.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import orjson
+
+from ..batching import Batch
+from ..deadletter import DeadLetterWriter, Rejection
+from ..observability import Metrics
+
+__all__ = ["Outcomes"]
+
+
+class Outcomes:
+    """The pipeline's :class:`~streamer.sender.DeliverySink`."""
+
+    def __init__(
+        self,
+        *,
+        dead_letter: DeadLetterWriter,
+        metrics: Metrics,
+        on_auth_changed: Callable[[bool], None],
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._dead_letter = dead_letter
+        self._metrics = metrics
+        self._on_auth_changed = on_auth_changed
+        self._wall = wall_clock
+        self.delivered_items = 0
+        self.rejected_items = 0
+
+    def delivered(self, batch: Batch, indexes: Sequence[int] | None, seconds: float) -> None:
+        tickets = batch.tickets if indexes is None else [batch.tickets[i] for i in indexes]
+        for ticket in tickets:
+            ticket.settle()
+        count = len(tickets)
+        self.delivered_items += count
+        metrics = self._metrics
+        metrics.delivered.labels(batch.route.action).inc(count)
+        metrics.batch_size.observe(len(batch))
+        metrics.request_latency.labels(batch.route.path).observe(seconds)
+        now_ms = self._wall() * 1000.0
+        observe = metrics.end_to_end.observe
+        for ticket in tickets:
+            kind, stamp = ticket.message.timestamp()
+            if kind:
+                observe(max(0.0, (now_ms - stamp) / 1000.0))
+
+    def rejected(
+        self, batch: Batch, index: int, *, status: int, message: str, reason: str
+    ) -> None:
+        ticket = batch.tickets[index]
+        if ticket.partition.revoked:
+            return
+        self.rejected_items += 1
+        self._metrics.rejected.labels("deliver", reason).inc()
+        now = self._wall()
+        route = batch.route
+        first = now - (time.monotonic() - batch.first_failure) if batch.first_failure else now
+        rejection = Rejection(
+            "deliver", reason, message, status, action=route.action, subscription=route.name,
+            config_hash=route.config_hash, message_id=_item_message_id(batch.items[index]),
+            attempts=batch.attempts + 1, first_failure=first, last_failure=now,
+        )
+        self._dead_letter.write(ticket.message, rejection, ticket)
+
+    def retrying(self, batch: Batch, count: int, reason: str) -> None:
+        self._metrics.retried.labels(_reason_label(reason)).inc(count)
+
+    def auth_changed(self, ok: bool) -> None:
+        self._on_auth_changed(ok)
+
+
+def _item_message_id(item: bytes) -> str | None:
+    try:
+        value: Any = orjson.loads(item).get("message_id")
+    except (orjson.JSONDecodeError, AttributeError):
+        return None
+    return value if isinstance(value, str) else None
+
+
+def _reason_label(reason: str) -> str:
+    # Keep label cardinality small: "HTTP 503" -> "http_503", free text -> "transport".
+    if reason.startswith("HTTP "):
+        return "http_" + reason[5:8]
+    if reason == "item_retryable":
+        return reason
+    return "transport"

@@ -1,0 +1,149 @@
+"""Windows of items, one per route (subscription), sent by size, bytes or age.
+
+Segment gathers a destination's events per subscription, so streamer opens one window per route:
+the items of one request then share an action, a mapping and an audience. A window is closed
+(becomes a :class:`Batch`) when it holds ``max_items`` items, when the next item would pass
+``max_bytes`` of request body, or when it has been open ``linger`` seconds.
+
+Items enter already serialised (JSON bytes), so the body of a request is one join, a batch can
+be split in halves on a 413 without serialising again, and the byte limit is exact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from ..offsets import Ticket, TopicPartitionKey
+from ..routing._types import Route
+
+__all__ = ["Batch", "Batcher"]
+
+
+class Batch:
+    """Items of one route on their way to Ortto, with the tickets of their source messages."""
+
+    __slots__ = ("attempts", "first_failure", "items", "nbytes", "opened_at", "route", "tickets")
+
+    def __init__(self, route: Route, opened_at: float) -> None:
+        self.route = route
+        self.items: list[bytes] = []
+        self.tickets: list[Ticket] = []
+        self.nbytes = 1  # "[" and "]", less the comma the first item does not need
+        self.opened_at = opened_at
+        self.attempts = 0
+        self.first_failure: float | None = None
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def append(self, item: bytes, ticket: Ticket) -> None:
+        self.items.append(item)
+        self.tickets.append(ticket)
+        self.nbytes += len(item) + 1
+
+    def body(self) -> bytes:
+        return b"[" + b",".join(self.items) + b"]"
+
+    def subset(self, indexes: Iterable[int]) -> Batch:
+        """A new batch of some of these items (for retrying or splitting), same history."""
+        part = Batch(self.route, self.opened_at)
+        part.attempts = self.attempts
+        part.first_failure = self.first_failure
+        items, tickets = self.items, self.tickets
+        for i in indexes:
+            part.append(items[i], tickets[i])
+        return part
+
+    def halves(self) -> tuple[Batch, Batch]:
+        middle = len(self.items) // 2
+        return self.subset(range(middle)), self.subset(range(middle, len(self.items)))
+
+    def without_partitions(self, keys: set[TopicPartitionKey]) -> Batch:
+        """The items whose source partitions are still ours."""
+        keep = [i for i, t in enumerate(self.tickets) if t.partition.key not in keys]
+        return self.subset(keep)
+
+
+class Batcher:
+    """Open windows; the caller sends what :meth:`take_ready` and :meth:`due` return."""
+
+    __slots__ = ("_clock", "_linger", "_max_bytes", "_max_items", "_windows", "ready", "waiting")
+
+    def __init__(
+        self,
+        *,
+        max_items: int,
+        max_bytes: int,
+        linger_s: float,
+        clock: Callable[[], float],
+    ) -> None:
+        self._max_items = max_items
+        self._max_bytes = max_bytes
+        self._linger = linger_s
+        self._clock = clock
+        self._windows: dict[int, Batch] = {}
+        self.waiting = 0
+        """Items sitting in open windows."""
+        self.ready: list[Batch] = []
+
+    def add(self, route: Route, item: bytes, ticket: Ticket) -> None:
+        """Put one item in its route's window; closed windows go to :attr:`ready`."""
+        window = self._windows.get(route.index)
+        if window is not None and window.nbytes + len(item) + 1 > self._max_bytes:
+            self.ready.append(self._close(route.index))
+            window = None
+        if window is None:
+            window = self._windows[route.index] = Batch(route, self._clock())
+        window.append(item, ticket)
+        self.waiting += 1
+        if len(window.items) >= self._max_items:
+            self.ready.append(self._close(route.index))
+
+    def take_ready(self) -> list[Batch]:
+        """Batches closed by size or bytes since the last call."""
+        ready, self.ready = self.ready, []
+        return ready
+
+    def due(self, now: float | None = None) -> list[Batch]:
+        """Windows open for ``linger`` or longer."""
+        if not self._windows:
+            return []
+        now = self._clock() if now is None else now
+        limit = now - self._linger
+        keys = [k for k, w in self._windows.items() if w.opened_at <= limit]
+        return [self._close(k) for k in keys]
+
+    def drain(self) -> list[Batch]:
+        """Every closed and open window, whatever its age (shutdown)."""
+        return self.take_ready() + [self._close(k) for k in list(self._windows)]
+
+    def next_deadline(self) -> float | None:
+        if not self._windows:
+            return None
+        return min(w.opened_at for w in self._windows.values()) + self._linger
+
+    def discard(self, keys: set[TopicPartitionKey]) -> int:
+        """Drop waiting items of revoked partitions (their next owner redoes them)."""
+        dropped = 0
+        for index in list(self._windows):
+            window = self._windows[index]
+            kept = window.without_partitions(keys)
+            dropped += len(window) - len(kept)
+            if kept.items:
+                self._windows[index] = kept
+            else:
+                del self._windows[index]
+        self.waiting -= dropped
+        ready = [b.without_partitions(keys) for b in self.ready]
+        self.ready = [b for b in ready if b.items]
+        return dropped
+
+    def _close(self, index: int) -> Batch:
+        batch = self._windows.pop(index)
+        self.waiting -= len(batch.items)
+        return batch
+
+    def windows(self) -> dict[int, Any]:
+        """Open windows by route index (read-only view for tests and metrics)."""
+        return dict(self._windows)

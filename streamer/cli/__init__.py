@@ -1,0 +1,37 @@
+"""The ``streamer`` command: ``run``, ``sandbox``, ``demo``, ``preview`` (one module each)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+__all__ = ["main"]
+
+# subcommand -> module holding ``configure(parser)`` and ``main(args) -> int``
+_COMMANDS: dict[str, tuple[str, str]] = {
+    "run": ("streamer.cli._run", "consume, map, batch and deliver until SIGTERM/SIGINT"),
+    "preview": ("streamer.cli._preview", "print what would be sent for a file of events"),
+    "sandbox": ("streamer.cli._sandbox", "serve the Ortto-compatible sandbox on loopback"),
+    "demo": ("streamer.cli._demo", "local broker + sandbox + sample events, end to end"),
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="streamer", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (module_name, help_text) in _COMMANDS.items():
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.set_defaults(_module=module_name)
+        # Command modules import their heavy dependencies inside main(), so building the parser
+        # stays cheap and `streamer preview` never loads a Kafka client.
+        importlib.import_module(module_name).configure(sub)
+    args = parser.parse_args(argv)
+    module = importlib.import_module(args._module)
+    result: int = module.main(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

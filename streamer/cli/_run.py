@@ -1,0 +1,41 @@
+"""``streamer run --config FILE``: consume and deliver until SIGTERM or SIGINT."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+__all__ = ["configure", "main"]
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", required=True, help="the YAML configuration file")
+    parser.add_argument(
+        "--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"]
+    )
+
+
+def main(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from .._exceptions import AuthenticationError, ConfigError, StreamerError
+    from ..app import run_until_signalled
+    from ..config import load_config
+
+    logging.basicConfig(
+        level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        config = load_config(args.config)
+        asyncio.run(run_until_signalled(config))
+    except ConfigError as exc:
+        print(f"streamer: {exc}", file=sys.stderr)
+        return 2
+    except AuthenticationError as exc:
+        print(f"streamer: {exc}; check ortto.api_key", file=sys.stderr)
+        return 2
+    except StreamerError as exc:
+        print(f"streamer: {exc}", file=sys.stderr)
+        return 1
+    return 0

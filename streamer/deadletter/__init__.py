@@ -1,0 +1,6 @@
+"""Dead-letter: rejected messages go to a Kafka topic with the reason, never dropped."""
+
+from ._record import Rejection, build_headers
+from ._writer import DeadLetterWriter
+
+__all__ = ["DeadLetterWriter", "Rejection", "build_headers"]

@@ -1,0 +1,119 @@
+"""Writing dead-letter records, and counting a reject as done only once the broker has it.
+
+The producer is idempotent with ``acks=all``. Each record carries the ticket of its source
+message; the delivery report settles it. A failed report is latched (as quix-streams does): the
+next :meth:`raise_if_failed` (run by every checkpoint) raises :class:`DeadLetterError`, so
+processing stops instead of committing past a reject that was never written.
+
+Delivery reports are served by :meth:`poll`, called from the pipeline's own thread, so tickets
+are only ever touched by one thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from confluent_kafka import KafkaException, Producer
+
+from .._exceptions import DeadLetterError
+from ..offsets import Ticket
+from ._record import Rejection, build_headers
+
+__all__ = ["DeadLetterWriter"]
+
+log = logging.getLogger("streamer.deadletter")
+
+_DEFAULTS = {
+    "enable.idempotence": True,
+    "acks": "all",
+    "linger.ms": 20,
+    "compression.type": "lz4",
+}
+
+
+class DeadLetterWriter:
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        topic: str,
+        *,
+        extra: dict[str, Any] | None = None,
+        max_value_bytes: int = 900_000,
+    ) -> None:
+        config: dict[str, Any] = {"bootstrap.servers": bootstrap_servers, **_DEFAULTS}
+        config.update(extra or {})
+        config.setdefault("message.max.bytes", max_value_bytes + 100_000)
+        self.topic = topic
+        self._producer = Producer(config)
+        self._failure: DeadLetterError | None = None
+        self._max_value = max_value_bytes
+        self.pending = 0
+        """Records produced and not yet acknowledged."""
+        self.written = 0
+
+    def write(self, message: Any, rejection: Rejection, ticket: Ticket | None) -> None:
+        """Queue one record for ``message``; the ticket settles when the broker has it."""
+        self.raise_if_failed()
+        value: bytes | None = message.value()
+        truncated_from = None
+        if value is not None and len(value) > self._max_value:
+            truncated_from = len(value)
+            value = value[: self._max_value]
+        timestamp_type, timestamp = message.timestamp()
+        headers = build_headers(
+            rejection,
+            topic=message.topic(),
+            partition=message.partition(),
+            offset=message.offset(),
+            timestamp_ms=timestamp if timestamp_type else None,
+            source_headers=message.headers(),
+            truncated_from=truncated_from,
+        )
+
+        def delivered(err: Any, _msg: Any) -> None:
+            self.pending -= 1
+            if err is not None:
+                if self._failure is None:
+                    self._failure = DeadLetterError(
+                        f"dead-letter record for {message.topic()}[{message.partition()}]@"
+                        f"{message.offset()} was not written to {self.topic}: {err}"
+                    )
+                return
+            self.written += 1
+            if ticket is not None:
+                ticket.settle()
+
+        while True:
+            try:
+                self._producer.produce(
+                    self.topic, value=value, key=message.key(), headers=headers,
+                    on_delivery=delivered,
+                )
+                break
+            except BufferError:
+                # The local queue is full: serve delivery reports until there is room.
+                self._producer.poll(0.05)
+            except KafkaException as exc:
+                raise DeadLetterError(
+                    f"cannot write to dead-letter topic {self.topic}: {exc}"
+                ) from None
+        self.pending += 1
+
+    def poll(self) -> None:
+        self._producer.poll(0)
+
+    def raise_if_failed(self) -> None:
+        if self._failure is not None:
+            raise self._failure
+
+    def flush(self, timeout_s: float) -> int:
+        """Wait for every acknowledgement (or the timeout); return what is still unacknowledged."""
+        deadline = time.monotonic() + timeout_s
+        while self.pending and time.monotonic() < deadline:
+            self._producer.flush(min(0.2, max(0.0, deadline - time.monotonic())))
+        return self.pending
+
+    def close(self, timeout_s: float = 5.0) -> None:
+        self.flush(timeout_s)

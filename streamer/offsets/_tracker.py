@@ -1,0 +1,197 @@
+"""Which offsets are safe to commit: what was dispatched, and what was confirmed.
+
+Lifecycle of one consumed message, per assigned partition:
+
+1. ``dispatch(offset, parts)``: the message was consumed and routed into ``parts`` pieces of
+   work (one per matching subscription, or one dead-letter record). ``parts == 0`` means it was
+   filtered: it is done at once and costs no allocation.
+2. Each piece of work settles exactly once: the item was accepted by Ortto, skipped (loop
+   prevention), or its dead-letter record was acknowledged by the broker. ``Ticket.settle()``.
+3. When every piece has settled, the message is done.
+
+The committable offset of a partition is the offset of the lowest message not yet done, or the
+highest dispatched offset + 1 when none is pending. It never passes a message that is in flight,
+however the batches complete (the fault faust-streaming/faust#606 had: guessing from gaps).
+
+When a partition is revoked its state is sealed: late settlements of its tickets are ignored,
+and a re-assignment starts from a fresh state, so an old generation can never move a new one.
+
+This module is pure bookkeeping: no Kafka, no clock of its own (times are passed in).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+__all__ = ["OffsetTracker", "PartitionOffsets", "Ticket", "TopicPartitionKey"]
+
+TopicPartitionKey = tuple[str, int]
+
+
+class Ticket:
+    """One in-flight message: how many of its pieces of work are still open."""
+
+    __slots__ = ("dispatched_at", "epoch", "message", "offset", "partition", "remaining")
+
+    def __init__(
+        self,
+        partition: PartitionOffsets,
+        offset: int,
+        remaining: int,
+        dispatched_at: float,
+        message: Any,
+    ) -> None:
+        self.partition = partition
+        self.epoch = partition.epoch
+        self.offset = offset
+        self.remaining = remaining
+        self.dispatched_at = dispatched_at
+        self.message = message
+        """The source message (key, value, headers) kept for dead-lettering."""
+
+    def settle(self) -> None:
+        """One piece of this message's work is done (delivered, skipped or dead-lettered)."""
+        remaining = self.remaining - 1
+        if remaining < 0:
+            raise RuntimeError(f"offset {self.offset} settled more often than dispatched")
+        self.remaining = remaining
+        if remaining == 0:
+            self.partition._done(self)
+
+    @property
+    def done(self) -> bool:
+        return self.remaining == 0
+
+
+class PartitionOffsets:
+    """Bookkeeping of one assigned topic-partition (one generation of the assignment)."""
+
+    __slots__ = ("_inflight", "_pending", "committed", "epoch", "high", "key", "revoked")
+
+    def __init__(self, key: TopicPartitionKey, committed: int | None = None) -> None:
+        self.key = key
+        self._inflight: deque[Ticket] = deque()
+        self._pending = 0
+        self.high = -1
+        """Highest offset dispatched so far (-1: none)."""
+        self.committed = committed
+        """Last offset committed (next offset to read), if known."""
+        self.revoked = False
+        self.epoch = 0
+        """Bumped by a seek backwards: tickets of an older epoch no longer count."""
+
+    def dispatch(
+        self, offset: int, parts: int, now: float = 0.0, message: Any = None
+    ) -> Ticket | None:
+        """Record a consumed message split into ``parts`` pieces; ``None`` when done at once."""
+        if offset <= self.high:
+            # A seek backwards (replay, reset): everything older is void for this generation.
+            self._inflight.clear()
+            self._pending = 0
+            self.epoch += 1
+        self.high = offset
+        if parts <= 0:
+            return None
+        ticket = Ticket(self, offset, parts, now, message)
+        self._inflight.append(ticket)
+        self._pending += 1
+        return ticket
+
+    def _done(self, ticket: Ticket) -> None:
+        if self.revoked or ticket.epoch != self.epoch:
+            return
+        self._pending -= 1
+        inflight = self._inflight
+        while inflight and inflight[0].remaining == 0:
+            inflight.popleft()
+
+    @property
+    def pending(self) -> int:
+        """Messages dispatched and not yet done."""
+        return self._pending
+
+    def committable(self) -> int | None:
+        """The next offset to commit: never past a message that is not done."""
+        if self._inflight:
+            return self._inflight[0].offset
+        if self.high >= 0:
+            return self.high + 1
+        return None
+
+    def to_commit(self) -> int | None:
+        """The committable offset if it moved past what was last committed, else ``None``."""
+        offset = self.committable()
+        if offset is None or (self.committed is not None and offset <= self.committed):
+            return None
+        return offset
+
+    def holding_back(self) -> Ticket | None:
+        """The oldest message not done (the one holding the commit watermark), if any."""
+        return self._inflight[0] if self._inflight else None
+
+
+class OffsetTracker:
+    """All assigned partitions. Assignment changes replace whole partition states."""
+
+    __slots__ = ("_partitions",)
+
+    def __init__(self) -> None:
+        self._partitions: dict[TopicPartitionKey, PartitionOffsets] = {}
+
+    def assign(self, keys: Iterable[TopicPartitionKey]) -> None:
+        for key in keys:
+            old = self._partitions.get(key)
+            if old is not None:
+                old.revoked = True
+            self._partitions[key] = PartitionOffsets(key)
+
+    def revoke(
+        self, keys: Iterable[TopicPartitionKey]
+    ) -> dict[TopicPartitionKey, PartitionOffsets]:
+        """Seal and forget these partitions; return their final states (to commit from)."""
+        removed: dict[TopicPartitionKey, PartitionOffsets] = {}
+        for key in keys:
+            state = self._partitions.pop(key, None)
+            if state is not None:
+                state.revoked = True
+                removed[key] = state
+        return removed
+
+    def get(self, topic: str, partition: int) -> PartitionOffsets | None:
+        return self._partitions.get((topic, partition))
+
+    def partition(self, topic: str, partition: int) -> PartitionOffsets:
+        """The state of an assigned partition, created when a message arrives first."""
+        key = (topic, partition)
+        state = self._partitions.get(key)
+        if state is None:
+            state = self._partitions[key] = PartitionOffsets(key)
+        return state
+
+    def __iter__(self) -> Iterator[PartitionOffsets]:
+        return iter(list(self._partitions.values()))
+
+    def __len__(self) -> int:
+        return len(self._partitions)
+
+    @property
+    def pending(self) -> int:
+        """Messages dispatched and not yet done, over all partitions."""
+        return sum(p.pending for p in self._partitions.values())
+
+    def to_commit(self) -> dict[TopicPartitionKey, int]:
+        """Offsets that moved since the last commit, per partition."""
+        out: dict[TopicPartitionKey, int] = {}
+        for key, state in self._partitions.items():
+            offset = state.to_commit()
+            if offset is not None:
+                out[key] = offset
+        return out
+
+    def mark_committed(self, offsets: dict[TopicPartitionKey, int]) -> None:
+        for key, offset in offsets.items():
+            state = self._partitions.get(key)
+            if state is not None and (state.committed is None or offset > state.committed):
+                state.committed = offset

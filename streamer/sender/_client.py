@@ -1,0 +1,113 @@
+"""The HTTP client of Ortto: one pooled ``httpx.AsyncClient`` per process.
+
+The key never leaves this module except in the ``Authorization`` header: errors and logs name
+the endpoint and the status, not the key.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import httpx
+import orjson
+
+from .._exceptions import AuthenticationError, OrttoError, RequestError
+from ._region import base_url_for_key
+
+__all__ = ["OrttoClient", "PostResult"]
+
+
+@dataclass(slots=True, frozen=True)
+class PostResult:
+    status: int
+    headers: httpx.Headers
+    body: bytes
+    seconds: float
+
+
+class OrttoClient:
+    """Thin async client: ``me``, ``create_audience`` and ``post`` of a prepared body."""
+
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        endpoint: str | None = None,
+        connect_timeout_s: float = 5.0,
+        read_timeout_s: float = 30.0,
+        max_connections: int = 16,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url_for_key(api_key, endpoint)
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            headers={
+                "Authorization": f"Bearer {api_key}",
+                "Content-Type": "application/json",
+                "User-Agent": "streamer",
+            },
+            timeout=httpx.Timeout(read_timeout_s, connect=connect_timeout_s),
+            limits=httpx.Limits(
+                max_connections=max_connections, max_keepalive_connections=max_connections
+            ),
+            transport=transport,
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def post(self, path: str, body: bytes) -> PostResult:
+        """POST a JSON body; transport failures become :class:`RequestError`."""
+        started = time.perf_counter()
+        try:
+            response = await self._http.post(path, content=body)
+        except httpx.TimeoutException as exc:
+            raise RequestError(f"POST {path}: timed out ({type(exc).__name__})") from None
+        except httpx.TransportError as exc:
+            raise RequestError(f"POST {path}: connection failed ({type(exc).__name__})") from None
+        return PostResult(
+            response.status_code, response.headers, response.content,
+            time.perf_counter() - started,
+        )
+
+    async def check_key(self) -> None:
+        """``GET /me``: raise :class:`AuthenticationError` when the key is refused."""
+        try:
+            response = await self._http.get("/me")
+        except httpx.HTTPError as exc:
+            raise RequestError(f"GET /me: {type(exc).__name__}") from None
+        if response.status_code in (401, 403):
+            raise AuthenticationError(
+                f"Ortto refused the API key (HTTP {response.status_code} on /me)",
+                status=response.status_code,
+            )
+        if response.status_code >= 400:
+            raise RequestError(
+                f"GET /me answered HTTP {response.status_code}", status=response.status_code
+            )
+
+    async def create_audience(self, name: str) -> str:
+        """Find or create the audience ``name``; return its id."""
+        try:
+            response = await self._http.post(
+                "/audiences/create", content=orjson.dumps({"name": name})
+            )
+        except httpx.HTTPError as exc:
+            raise RequestError(f"POST /audiences/create: {type(exc).__name__}") from None
+        if response.status_code in (401, 403):
+            raise AuthenticationError(
+                f"Ortto refused the API key (HTTP {response.status_code} on /audiences/create)",
+                status=response.status_code,
+            )
+        if response.status_code >= 400:
+            raise RequestError(
+                f"POST /audiences/create for {name!r} answered HTTP {response.status_code}",
+                status=response.status_code,
+            )
+        try:
+            answer = orjson.loads(response.content)
+            audience_id = answer["id"]
+        except (orjson.JSONDecodeError, KeyError, TypeError):
+            raise OrttoError(f"audience {name!r}: answer without an id") from None
+        return str(audience_id)

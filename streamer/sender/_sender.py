@@ -1,0 +1,252 @@
+"""Delivering batches: one task per batch, from first attempt to the last item's fate.
+
+Lifecycle of a batch handed to :meth:`Sender.submit`:
+
+1. Wait for the key to be usable (a 401/403 anywhere pauses every batch, see below).
+2. Take a place from the :class:`Governor` (rate and adaptive concurrency), POST, give it back.
+3. Read the answer through the :class:`RetryPolicy`: items accepted are reported delivered;
+   items refused for good are reported rejected; retryable items (or the whole batch) wait a
+   backoff and go round again, until the retry budget is spent (then: ``retries_exhausted``).
+   A 413 splits the batch in halves, each delivered on its own.
+
+On 401/403 the sender stops every batch before its next attempt, tells the sink (which pauses
+consumption and turns readiness off), and probes ``/me`` with growing pauses, never hammering
+Ortto (which bans a caller after 15 bad requests in 15 seconds). The time spent paused does not
+count against any batch's retry budget.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+from .._exceptions import AuthenticationError, RequestError
+from ..batching import Batch
+from ._answers import ItemError, parse_item_errors, retry_after_seconds
+from ._client import OrttoClient
+from ._governor import Governor
+from ._policy import RequestVerdict, RetryPolicy
+
+__all__ = ["DeliverySink", "Sender"]
+
+log = logging.getLogger("streamer.sender")
+
+
+class DeliverySink(Protocol):
+    """Where the fate of each item is reported (the pipeline)."""
+
+    def delivered(self, batch: Batch, indexes: Sequence[int] | None, seconds: float) -> None:
+        """Items accepted by Ortto (``None``: all of the batch)."""
+
+    def rejected(
+        self, batch: Batch, index: int, *, status: int, message: str, reason: str
+    ) -> None:
+        """One item is refused for good: dead-letter it."""
+
+    def retrying(self, batch: Batch, count: int, reason: str) -> None:
+        """``count`` items will be sent again."""
+
+    def auth_changed(self, ok: bool) -> None:
+        """The key was refused (``False``) or works again (``True``)."""
+
+
+class Sender:
+    def __init__(
+        self,
+        client: OrttoClient,
+        sink: DeliverySink,
+        *,
+        policy: RetryPolicy,
+        governor: Governor,
+        clock: Callable[[], float] = time.monotonic,
+        probe_initial_s: float = 1.0,
+        probe_max_s: float = 30.0,
+    ) -> None:
+        self._client = client
+        self._sink = sink
+        self._policy = policy
+        self._governor = governor
+        self._clock = clock
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._key_ok = asyncio.Event()
+        self._key_ok.set()
+        self._prober: asyncio.Task[None] | None = None
+        self._probe_initial_s = probe_initial_s
+        self._probe_max_s = probe_max_s
+        self.in_flight_items = 0
+        """Items handed over and not yet reported delivered or rejected."""
+
+    @property
+    def key_ok(self) -> bool:
+        return self._key_ok.is_set()
+
+    @property
+    def busy(self) -> int:
+        return len(self._tasks)
+
+    def submit(self, batch: Batch) -> None:
+        self.in_flight_items += len(batch)
+        self._spawn(batch)
+
+    def _spawn(self, batch: Batch) -> None:
+        task = asyncio.get_running_loop().create_task(self._deliver(batch))
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("delivery task failed", exc_info=task.exception())
+
+    async def drain(self, timeout: float | None) -> bool:
+        """Wait until every batch has its fate; ``False`` if the deadline came first."""
+        deadline = None if timeout is None else self._clock() + timeout
+        while self._tasks:
+            left = None if deadline is None else deadline - self._clock()
+            if left is not None and left <= 0:
+                return False
+            await asyncio.wait(set(self._tasks), timeout=left)
+        return True
+
+    async def aclose(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        if self._prober is not None:
+            self._prober.cancel()
+        await asyncio.gather(*self._tasks, *([self._prober] if self._prober else []),
+                             return_exceptions=True)
+        self._tasks.clear()
+
+    # -- one batch -------------------------------------------------------------------------
+
+    async def _deliver(self, batch: Batch) -> None:
+        policy = self._policy
+        while batch.items:
+            await self._key_ok.wait()
+            hint: float | None = None
+            await self._governor.acquire()
+            status: int | None = None
+            try:
+                result = await self._client.post(batch.route.path, batch.body())
+                status = result.status
+            except RequestError as exc:
+                self._governor.release(congested=True)
+                reason = str(exc)
+            else:
+                congested = status == 429 or status >= 500
+                self._governor.release(congested=congested, latency_s=result.seconds)
+                verdict = policy.verdict(status)
+                if verdict is RequestVerdict.ANSWERED:
+                    errors = parse_item_errors(result.body, len(batch))
+                    if errors is not None:
+                        batch = self._read_answer(batch, errors, result.seconds)
+                        if not batch.items:
+                            return
+                        reason = "item_retryable"
+                        hint = None
+                    else:
+                        reason = f"HTTP {status} with an unreadable answer"
+                elif verdict is RequestVerdict.AUTH:
+                    self._key_refused(status)
+                    batch.first_failure = None
+                    continue
+                elif verdict is RequestVerdict.SPLIT:
+                    self._split(batch)
+                    return
+                elif verdict is RequestVerdict.REJECT:
+                    message = _short(result.body) or f"HTTP {status}"
+                    self._reject_all(batch, status, message, "rejected")
+                    return
+                else:
+                    reason = f"HTTP {status}"
+                    if status == 429:
+                        hint = retry_after_seconds(result.headers, result.body)
+            if not await self._wait_retry(batch, reason, hint, status):
+                return
+
+    def _read_answer(self, batch: Batch, errors: Sequence[ItemError], seconds: float) -> Batch:
+        """Report accepted and refused items; return the batch of items to retry."""
+        if not errors:
+            self.in_flight_items -= len(batch)
+            self._sink.delivered(batch, None, seconds)
+            return batch.subset(())
+        failed: dict[int, tuple[int, str]] = {}
+        for error in errors:
+            failed[error.index] = (error.status, error.message)
+        accepted = [i for i in range(len(batch)) if i not in failed]
+        if accepted:
+            self.in_flight_items -= len(accepted)
+            self._sink.delivered(batch, accepted, seconds)
+        retry: list[int] = []
+        for index, (status, message) in sorted(failed.items()):
+            if self._policy.item_retryable(status):
+                retry.append(index)
+            else:
+                self.in_flight_items -= 1
+                self._sink.rejected(batch, index, status=status, message=message,
+                                    reason="rejected")
+        return batch.subset(retry)
+
+    async def _wait_retry(
+        self, batch: Batch, reason: str, hint: float | None, status: int | None
+    ) -> bool:
+        now = self._clock()
+        if batch.first_failure is None:
+            batch.first_failure = now
+        wait = self._policy.backoff(batch.attempts, hint)
+        if self._policy.exhausted(batch.first_failure, now, wait):
+            self._reject_all(batch, status or 0, f"retries exhausted after {reason}",
+                             "retries_exhausted")
+            return False
+        batch.attempts += 1
+        self._sink.retrying(batch, len(batch), reason)
+        await asyncio.sleep(wait)
+        return True
+
+    def _split(self, batch: Batch) -> None:
+        if len(batch) == 1:
+            self._reject_all(batch, 413, "item too large for one request", "payload_too_large")
+            return
+        for half in batch.halves():
+            self._spawn(half)
+
+    def _reject_all(self, batch: Batch, status: int, message: str, reason: str) -> None:
+        for index in range(len(batch)):
+            self.in_flight_items -= 1
+            self._sink.rejected(batch, index, status=status, message=message, reason=reason)
+
+    # -- the key ---------------------------------------------------------------------------
+
+    def _key_refused(self, status: int) -> None:
+        if self._key_ok.is_set():
+            log.error("Ortto refused the API key (HTTP %s): delivery paused", status)
+            self._key_ok.clear()
+            self._sink.auth_changed(False)
+        if self._prober is None or self._prober.done():
+            self._prober = asyncio.get_running_loop().create_task(self._probe_key())
+
+    async def _probe_key(self) -> None:
+        wait = self._probe_initial_s
+        while True:
+            await asyncio.sleep(wait)
+            try:
+                await self._client.check_key()
+            except AuthenticationError:
+                wait = min(self._probe_max_s, wait * 2)
+                continue
+            except RequestError as exc:
+                log.warning("probing the key failed: %s", exc)
+                wait = min(self._probe_max_s, wait * 2)
+                continue
+            log.info("Ortto accepts the API key again: delivery resumes")
+            self._key_ok.set()
+            self._sink.auth_changed(True)
+            return
+
+
+def _short(body: bytes, limit: int = 300) -> str:
+    text = body.decode("utf-8", "replace").strip()
+    return text[:limit]

@@ -1,0 +1,27 @@
+"""Test and demo support: a real local Kafka broker and small helpers around it.
+
+``KafkaBroker`` starts Apache Kafka (KRaft, one node) from jars that Maven fetches once into a
+cache outside the repository; ``KafkaCluster`` offers the same topic/produce/consume/offset helpers
+for any broker address (e.g. ``STREAMER_TEST_BOOTSTRAP``). ``python -m streamer.testing fetch``
+pre-fetches the jars (CI); ``python -m streamer.testing run`` starts a broker until Ctrl-C.
+"""
+
+from streamer.testing._broker import DEFAULT_JVM_OPTIONS, KafkaBroker, start_local_broker
+from streamer.testing._cluster import ConsumedMessage, Headers, KafkaCluster, TopicFactory
+from streamer.testing._jars import KAFKA_VERSION, ensure_kafka_jars, kafka_cache_dir
+
+# --- lead: imports of _clock.py / _fakes.py go below this line -----------------------------------
+
+__all__ = [
+    "DEFAULT_JVM_OPTIONS",
+    "KAFKA_VERSION",
+    "ConsumedMessage",
+    "Headers",
+    "KafkaBroker",
+    "KafkaCluster",
+    "TopicFactory",
+    "ensure_kafka_jars",
+    "kafka_cache_dir",
+    "start_local_broker",
+    # --- lead: names from _clock.py / _fakes.py go below this line -------------------------------
+]

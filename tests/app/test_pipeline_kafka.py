@@ -1,0 +1,182 @@
+"""The whole path against a real broker and the sandbox over real HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+import pytest
+
+from streamer.app import Pipeline, build_pipeline
+from streamer.config import parse_config
+from streamer.sandbox import SandboxServer, SandboxState
+from streamer.testing import KafkaBroker
+from streamer.testing._fakes import poison_values, sample_events
+
+pytestmark = pytest.mark.kafka
+
+
+def _config(broker: KafkaBroker, topic: str, sandbox: SandboxServer, group: str,
+            **overrides: Any) -> Any:
+    raw: dict[str, Any] = {
+        "kafka": {"bootstrap_servers": broker.bootstrap_servers, "topics": [topic],
+                  "group_id": group, "dead_letter_topic": f"{topic}.dlq",
+                  "commit_interval_ms": 100, "session_timeout_ms": 6000},
+        "ortto": {"api_key": "pau-test-key", "endpoint": sandbox.url},
+        "batching": {"max_items": 100, "linger_ms": 50},
+        "delivery": {"backoff_initial_s": 0.02, "backoff_max_s": 0.2,
+                     "shutdown_grace_s": 2.0},
+        "metrics": {"port": None},
+    }
+    for section, values in overrides.items():
+        raw[section] = {**raw.get(section, {}), **values}
+    return parse_config(raw, environ={})
+
+
+async def _run_until(pipeline: Pipeline, done: Callable[[], bool], timeout: float = 60) -> bool:
+    task = asyncio.create_task(pipeline.run())
+    deadline = time.monotonic() + timeout
+    reached = False
+    while time.monotonic() < deadline and not task.done():
+        if done():
+            reached = True
+            break
+        await asyncio.sleep(0.05)
+    pipeline.stop()
+    await task
+    return reached
+
+
+def _produce_events(broker: KafkaBroker, topic: str, events: list[dict[str, Any]]) -> None:
+    broker.produce(topic, [orjson.dumps(e) for e in events])
+
+
+def _committed_all(pipeline: Pipeline, topic: str, ends: dict[int, int]) -> Callable[[], bool]:
+    return lambda: all(pipeline.committed.get((topic, p), 0) >= e for p, e in ends.items())
+
+
+def test_every_event_is_delivered_filtered_or_dead_lettered(
+    kafka_broker: KafkaBroker, new_topic: Callable[..., str]
+) -> None:
+    topic = new_topic(partitions=3)
+    kafka_broker.create_topic(f"{topic}.dlq", 1)
+    events = list(sample_events(3000, seed=3))
+    _produce_events(kafka_broker, topic, events)
+    poison = poison_values()
+    kafka_broker.produce(topic, list(poison.values()))
+    ends = kafka_broker.end_offsets(topic)
+
+    async def scenario() -> tuple[Pipeline, SandboxState]:
+        sandbox = SandboxServer(SandboxState(ban=False))
+        await sandbox.start()
+        try:
+            pipeline = await build_pipeline(_config(kafka_broker, topic, sandbox, "g-all"))
+            assert await _run_until(pipeline, _committed_all(pipeline, topic, ends))
+            return pipeline, sandbox.state
+        finally:
+            await sandbox.stop()
+
+    pipeline, state = asyncio.run(scenario())
+    tracks = {e["messageId"] for e in events if e["type"] == "track"}
+    identifies = [e for e in events if e["type"] == "identify"]
+    pages = [e for e in events if e["type"] == "page"]
+    assert {a["message_id"] for a in state.activities} == tracks
+    assert len(state.contacts) == len(identifies)
+    stats = pipeline.stats()
+    assert stats.filtered == len(pages)
+    assert stats.delivered == len(tracks) + len(identifies)
+    assert stats.consumed == len(events) + len(poison)
+    dead = kafka_broker.consume_all(f"{topic}.dlq", min_count=len(poison))
+    assert sorted(m.value or b"" for m in dead) == sorted(poison.values())
+    reasons = {(m.header("streamer.stage"), m.header("streamer.reason")) for m in dead}
+    assert (b"decode", b"invalid_json") in reasons
+    assert (b"decode", b"invalid_utf8") in reasons
+    assert (b"decode", b"too_deep") in reasons
+    assert (b"decode", b"not_object") in reasons
+    assert (b"validate", b"validation") in reasons
+    assert kafka_broker.committed_offsets("g-all", topic) == ends
+
+
+def test_committed_offsets_never_pass_a_request_held_open(
+    kafka_broker: KafkaBroker, new_topic: Callable[..., str]
+) -> None:
+    topic = new_topic(partitions=1)
+    kafka_broker.create_topic(f"{topic}.dlq", 1)
+    events = [e for e in sample_events(1500, seed=5, page_share=0) if e["type"] == "track"]
+    _produce_events(kafka_broker, topic, events)
+    ends = kafka_broker.end_offsets(topic)
+
+    async def scenario() -> tuple[dict[int, int], dict[int, int], int]:
+        sandbox = SandboxServer(SandboxState(ban=False))
+        await sandbox.start()
+        sandbox.state.hold(1, endpoints=["track"])  # the first request: offsets 0..99
+        try:
+            pipeline = await build_pipeline(_config(kafka_broker, topic, sandbox, "g-hold"))
+            task = asyncio.create_task(pipeline.run())
+            # Everything but the held request gets delivered...
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and len(sandbox.state.activities) < len(events) - 100:
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(0.5)  # several commit intervals
+            while_held = await asyncio.to_thread(
+                kafka_broker.committed_offsets, "g-hold", topic)
+            delivered_while_held = len(sandbox.state.activities)
+            sandbox.state.release()
+            while time.monotonic() < deadline and pipeline.committed.get((topic, 0), 0) < ends[0]:
+                await asyncio.sleep(0.05)
+            pipeline.stop()
+            await task
+            after = await asyncio.to_thread(kafka_broker.committed_offsets, "g-hold", topic)
+            return while_held, after, delivered_while_held
+        finally:
+            await sandbox.stop()
+
+    while_held, after, delivered_while_held = asyncio.run(scenario())
+    assert delivered_while_held == len(events) - 100
+    assert while_held.get(0, 0) == 0  # nothing past offset 0, the held batch's first message
+    assert after == ends
+
+
+def test_a_restarted_process_resumes_from_committed_offsets(
+    kafka_broker: KafkaBroker, new_topic: Callable[..., str]
+) -> None:
+    topic = new_topic(partitions=2)
+    kafka_broker.create_topic(f"{topic}.dlq", 1)
+    events = list(sample_events(2000, seed=9, page_share=0))
+    _produce_events(kafka_broker, topic, events)
+    ends = kafka_broker.end_offsets(topic)
+
+    async def scenario() -> tuple[SandboxState, dict[int, int], dict[int, int]]:
+        state = SandboxState(ban=False)
+        sandbox = SandboxServer(state)
+        await sandbox.start()
+        try:
+            # First life: the third track request hangs; the process stops with a short grace.
+            state.set_faults({"rules": [{"kind": "hang", "endpoints": ["track"], "count": 1,
+                                         "start": 0.0, "rate": 1.0}]})
+            config = _config(kafka_broker, topic, sandbox, "g-restart",
+                             delivery={"shutdown_grace_s": 0.3},
+                             ortto={"read_timeout_s": 30})
+            first = await build_pipeline(config)
+            await _run_until(first, lambda: len(state.activities) >= 500, timeout=30)
+            mid = await asyncio.to_thread(kafka_broker.committed_offsets, "g-restart", topic)
+            state.clear_faults()
+            # Second life: picks up from the commits and finishes.
+            second = await build_pipeline(_config(kafka_broker, topic, sandbox, "g-restart"))
+            assert await _run_until(second, _committed_all(second, topic, ends))
+            end = await asyncio.to_thread(kafka_broker.committed_offsets, "g-restart", topic)
+            return state, mid, end
+        finally:
+            await sandbox.stop()
+
+    state, mid, end = asyncio.run(scenario())
+    assert sum(mid.values()) < sum(ends.values())  # the first life stopped with work undone
+    assert end == ends
+    tracks = {e["messageId"] for e in events if e["type"] == "track"}
+    assert {a["message_id"] for a in state.activities} == tracks
+    identities = {("user_id:" + e["userId"]) if "userId" in e else "anonymous_id:" + e["anonymousId"]
+                  for e in events if e["type"] == "identify"}
+    assert identities <= set(state.profiles)

@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+from streamer.batching import Batcher
+from streamer.offsets import PartitionOffsets
+from streamer.routing._types import Route
+from streamer.testing._clock import FakeClock
+
+TRACK = Route(0, "track", "trackActivity", "/track")
+IDENTIFY = Route(1, "identify", "upsertContactProfile", "/identify")
+
+
+def _ticket(state: PartitionOffsets, offset: int):  # type: ignore[no-untyped-def]
+    ticket = state.dispatch(offset, 1)
+    assert ticket is not None
+    return ticket
+
+
+def test_closes_a_window_when_full() -> None:
+    clock = FakeClock()
+    batcher = Batcher(max_items=3, max_bytes=10_000, linger_s=1.0, clock=clock)
+    state = PartitionOffsets(("t", 0))
+    for i in range(7):
+        batcher.add(TRACK, b'{"i":%d}' % i, _ticket(state, i))
+    ready = batcher.take_ready()
+    assert [len(b) for b in ready] == [3, 3]
+    assert ready[0].body() == b'[{"i":0},{"i":1},{"i":2}]'
+    assert batcher.waiting == 1
+    assert batcher.take_ready() == []
+
+
+def test_one_window_per_route() -> None:
+    clock = FakeClock()
+    batcher = Batcher(max_items=2, max_bytes=10_000, linger_s=1.0, clock=clock)
+    state = PartitionOffsets(("t", 0))
+    batcher.add(TRACK, b"1", _ticket(state, 0))
+    batcher.add(IDENTIFY, b"2", _ticket(state, 1))
+    assert batcher.take_ready() == []
+    batcher.add(TRACK, b"3", _ticket(state, 2))
+    (ready,) = batcher.take_ready()
+    assert ready.route is TRACK and ready.items == [b"1", b"3"]
+
+
+def test_linger_closes_old_windows_only() -> None:
+    clock = FakeClock()
+    batcher = Batcher(max_items=100, max_bytes=10_000, linger_s=0.5, clock=clock)
+    state = PartitionOffsets(("t", 0))
+    batcher.add(TRACK, b"1", _ticket(state, 0))
+    clock.advance(0.3)
+    batcher.add(IDENTIFY, b"2", _ticket(state, 1))
+    assert batcher.due() == []
+    assert batcher.next_deadline() == clock.now - 0.3 + 0.5
+    clock.advance(0.2)
+    (due,) = batcher.due()
+    assert due.route is TRACK
+    clock.advance(0.3)
+    (due,) = batcher.due()
+    assert due.route is IDENTIFY
+    assert batcher.waiting == 0
+
+
+def test_byte_limit_is_exact() -> None:
+    clock = FakeClock()
+    # "[" + "aaaa" + "," + "bbbb" + "]" = 11 bytes fits; a third item would need 16.
+    batcher = Batcher(max_items=100, max_bytes=11, linger_s=1.0, clock=clock)
+    state = PartitionOffsets(("t", 0))
+    for i, item in enumerate([b"aaaa", b"bbbb", b"cccc"]):
+        batcher.add(TRACK, item, _ticket(state, i))
+    (ready,) = batcher.take_ready()
+    assert ready.body() == b"[aaaa,bbbb]"
+    assert len(ready.body()) <= 11
+    (rest,) = batcher.drain()
+    assert rest.items == [b"cccc"]
+
+
+def test_discard_drops_only_revoked_partitions() -> None:
+    clock = FakeClock()
+    batcher = Batcher(max_items=100, max_bytes=10_000, linger_s=1.0, clock=clock)
+    p0, p1 = PartitionOffsets(("t", 0)), PartitionOffsets(("t", 1))
+    batcher.add(TRACK, b"a", _ticket(p0, 0))
+    batcher.add(TRACK, b"b", _ticket(p1, 0))
+    batcher.add(IDENTIFY, b"c", _ticket(p1, 1))
+    assert batcher.discard({("t", 1)}) == 2
+    assert batcher.waiting == 1
+    (left,) = batcher.drain()
+    assert left.items == [b"a"]
+
+
+def test_halves_and_subset_keep_tickets_aligned() -> None:
+    clock = FakeClock()
+    batcher = Batcher(max_items=4, max_bytes=10_000, linger_s=1.0, clock=clock)
+    state = PartitionOffsets(("t", 0))
+    tickets = [_ticket(state, i) for i in range(4)]
+    for i, t in enumerate(tickets):
+        batcher.add(TRACK, str(i).encode(), t)
+    (batch,) = batcher.take_ready()
+    first, second = batch.halves()
+    assert first.items == [b"0", b"1"] and first.tickets == tickets[:2]
+    assert second.items == [b"2", b"3"] and second.tickets == tickets[2:]
+    odd = batch.subset([3, 1])
+    assert odd.items == [b"3", b"1"] and odd.tickets == [tickets[3], tickets[1]]
