@@ -109,10 +109,11 @@ async def _with_broker(
         f"{(m.header('streamer.stage') or b'?').decode()}/"
         f"{(m.header('streamer.reason') or b'?').decode()}" for m in dead
     )
-    stats_http = state.stats() if hasattr(state, "stats") else {}
+    sandbox_stats = state.stats()
+    kinds_text = ", ".join(f"{k} {v:,}" for k, v in sorted(kinds.items()))
     print()
     print("streamer demo: summary")
-    print(f"  produced        {produced:>8,}  ({', '.join(f'{k} {v:,}' for k, v in sorted(kinds.items()))})")
+    print(f"  produced        {produced:>8,}  ({kinds_text})")
     print(f"  consumed        {stats.consumed:>8,}  in {seconds:.1f}s "
           f"({stats.consumed / max(seconds, 1e-9):,.0f} msg/s)")
     print(f"  filtered        {stats.filtered:>8,}  (matched no subscription: pages)")
@@ -124,8 +125,11 @@ async def _with_broker(
     print(f"  retried items   {_retried(pipeline):>8,}")
     print("  committed       " + ", ".join(
         f"p{p}={committed.get(p, 0):,}/{end:,}" for p, end in sorted(ends.items())))
-    if stats_http:
-        print(f"  sandbox         {stats_http}")
+    answers: Counter[str] = Counter()
+    for endpoint in sandbox_stats["endpoints"].values():
+        answers.update(endpoint["statuses"])
+    print("  sandbox answers " + ", ".join(f"{k}: {v:,}" for k, v in sorted(answers.items()))
+          + f"; duplicate activities ignored {sandbox_stats['activity_duplicates']:,}")
     ok = done and all(committed.get(p, 0) == end for p, end in ends.items())
     print("  result          " + ("every message delivered, filtered or dead-lettered; "
                                   "offsets committed to the end" if ok else "INCOMPLETE"))

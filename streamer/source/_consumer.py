@@ -70,6 +70,7 @@ class KafkaSource:
         self._loop: asyncio.AbstractEventLoop | None = None
         self.assignment: set[TopicPartitionKey] = set()
         self.paused = False
+        self._cooperative = True
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -93,6 +94,9 @@ class KafkaSource:
             **cfg.consumer,
             **self._overrides,
         }
+        # The protocol decides assign vs incremental_assign in the callbacks; confluent-kafka
+        # does not expose it, so it is read from the strategy actually configured.
+        self._cooperative = "cooperative" in str(settings["partition.assignment.strategy"])
         try:
             self._consumer = Consumer(settings)
             self._consumer.subscribe(
@@ -181,7 +185,7 @@ class KafkaSource:
         keys = [(tp.topic, tp.partition) for tp in partitions]
         log.info("assigned %s", keys)
         self._ask_loop(self._handler.assigned(keys))
-        if consumer.rebalance_protocol() == "COOPERATIVE":
+        if self._cooperative:
             consumer.incremental_assign(partitions)
         else:
             consumer.assign(partitions)
@@ -209,7 +213,7 @@ class KafkaSource:
     def _forget(
         self, consumer: Any, partitions: list[TopicPartition], keys: list[TopicPartitionKey]
     ) -> None:
-        if consumer.rebalance_protocol() == "COOPERATIVE":
+        if self._cooperative:
             consumer.incremental_unassign(partitions)
         else:
             consumer.unassign()
