@@ -41,8 +41,10 @@ class Dispatcher:
         dead_letter: DeadLetterWriter,
         metrics: Metrics,
         clock: Callable[[], float],
+        max_event_bytes: int = 1_000_000,
     ) -> None:
         self._decode = decode
+        self._max_event_bytes = max_event_bytes
         self._route = route
         self._tracker = tracker
         self._batcher = batcher
@@ -57,6 +59,7 @@ class Dispatcher:
         now = self._clock()
         tracker = self._tracker
         decode, route, add = self._decode, self._route, self._batcher.add
+        fits, max_event = self._batcher.fits, self._max_event_bytes
         dumps = orjson.dumps
         per_topic: dict[str, int] = {}
         filtered = skipped = 0
@@ -73,8 +76,13 @@ class Dispatcher:
                 per_topic.setdefault(topic, 0)
             per_topic[topic] += 1
             offset = message.offset()
+            value = message.value()
             try:
-                event = decode(message.value())
+                if value is not None and len(value) > max_event:
+                    raise DecodeError(
+                        f"the value has {len(value):,} bytes, more than kafka.max_event_bytes "
+                        f"({max_event:,})", reason="too_large")
+                event = decode(value)
             except DecodeError as exc:
                 ticket = state.dispatch(offset, 1, now, message)
                 self._reject(message, ticket, Rejection("decode", exc.reason, str(exc), 400))
@@ -102,6 +110,12 @@ class Dispatcher:
                         self._reject(message, ticket, self._rejection(
                             outcome.route, 400, f"item cannot be serialised: {exc}",
                             "serialise", event))
+                        continue
+                    if not fits(item):
+                        self._reject(message, ticket, self._rejection(
+                            outcome.route, 413,
+                            f"the item has {len(item):,} bytes of JSON, more than one request "
+                            "may carry (batching.max_bytes)", "too_large", event))
                         continue
                     add(outcome.route, item, ticket)
                 elif kind is Rejected:

@@ -29,7 +29,7 @@ from ..config import Config, KafkaConfig
 from ..deadletter import DeadLetterWriter
 from ..observability import HealthServer, Metrics
 from ..offsets import Checkpoint, OffsetTracker, TopicPartitionKey
-from ..sender import Governor, OrttoClient, RetryPolicy, Sender
+from ..sender import Governors, OrttoClient, RetryPolicy, Sender
 from ..source import KafkaSource, decode_json
 from ._dispatch import Dispatcher
 from ._outcomes import Outcomes
@@ -82,13 +82,16 @@ class Pipeline:
             max_bytes=config.batching.max_bytes,
             linger_s=config.batching.linger_ms / 1000.0,
             clock=clock,
+            route_limit=router.max_items,
         )
         self.outcomes = Outcomes(
             dead_letter=self.dead_letter, metrics=self.metrics,
             on_auth_changed=self._auth_changed,
         )
         delivery = config.delivery
-        self.governor = Governor(max_in_flight=delivery.max_in_flight, clock=clock)
+        self.governors = Governors(
+            max_in_flight=delivery.max_in_flight, rate_per_s=delivery.rate_per_s, clock=clock
+        )
         self.client = client
         self.sender = Sender(
             client, self.outcomes,
@@ -96,12 +99,12 @@ class Pipeline:
                 retryable=delivery.retryable_statuses, budget_s=delivery.retry_budget_s,
                 initial_s=delivery.backoff_initial_s, max_s=delivery.backoff_max_s,
             ),
-            governor=self.governor, clock=clock,
+            governor=self.governors, clock=clock,
         )
         self.dispatcher = Dispatcher(
             decode=decode_json, route=router.route, tracker=self.tracker,
             batcher=self.batcher, dead_letter=self.dead_letter, metrics=self.metrics,
-            clock=clock,
+            clock=clock, max_event_bytes=kafka.max_event_bytes,
         )
         self.source = KafkaSource(kafka, self, overrides=consumer_overrides)
         self.checkpoint = Checkpoint(
@@ -255,9 +258,11 @@ class Pipeline:
         return out
 
     def _watermarks(self) -> None:
-        gauge = self.metrics.holdback_seconds
+        seconds, offset = self.metrics.holdback_seconds, self.metrics.holdback_offset
         for (topic, partition), held in self.watermarks().items():
-            gauge.labels(topic, str(partition)).set(0.0 if held is None else held[1])
+            labels = (topic, str(partition))
+            seconds.labels(*labels).set(0.0 if held is None else held[1])
+            offset.labels(*labels).set(-1 if held is None else held[0])
 
     def _update_gauges(self) -> None:
         m = self.metrics
@@ -265,4 +270,5 @@ class Pipeline:
         m.pending_messages.set(self.tracker.pending)
         m.paused.set(1 if self.source.paused else 0)
         m.ready.set(1 if self.readiness()[0] else 0)
-        m.concurrency_limit.set(self.governor.limit)
+        for path, governor in self.governors.by_path.items():
+            m.concurrency_limit.labels(path).set(governor.limit)

@@ -68,7 +68,10 @@ class Batch:
 class Batcher:
     """Open windows; the caller sends what :meth:`take_ready` and :meth:`due` return."""
 
-    __slots__ = ("_clock", "_linger", "_max_bytes", "_max_items", "_windows", "ready", "waiting")
+    __slots__ = (
+        "_clock", "_limits", "_linger", "_max_bytes", "_max_items", "_route_limit", "_windows",
+        "ready", "waiting",
+    )
 
     def __init__(
         self,
@@ -77,8 +80,12 @@ class Batcher:
         max_bytes: int,
         linger_s: float,
         clock: Callable[[], float],
+        route_limit: Callable[[Route], int] | None = None,
     ) -> None:
         self._max_items = max_items
+        self._route_limit = route_limit
+        """A route's own limit (its mapping's ``batch_size``); the window takes the lower."""
+        self._limits: dict[int, int] = {}
         self._max_bytes = max_bytes
         self._linger = linger_s
         self._clock = clock
@@ -97,8 +104,18 @@ class Batcher:
             window = self._windows[route.index] = Batch(route, self._clock())
         window.append(item, ticket)
         self.waiting += 1
-        if len(window.items) >= self._max_items:
+        limit = self._limits.get(route.index)
+        if limit is None:
+            limit = self._max_items
+            if self._route_limit is not None:
+                limit = max(1, min(limit, self._route_limit(route)))
+            self._limits[route.index] = limit
+        if len(window.items) >= limit:
             self.ready.append(self._close(route.index))
+
+    def fits(self, item: bytes) -> bool:
+        """Whether ``item`` can travel at all: a request of it alone stays within the bytes."""
+        return len(item) + 2 <= self._max_bytes
 
     def take_ready(self) -> list[Batch]:
         """Batches closed by size or bytes since the last call."""

@@ -41,6 +41,9 @@ class KafkaConfig(_Section):
     poll_batch: int = Field(default=1_000, ge=1, le=100_000)
     """Most messages taken from the consumer in one call."""
     commit_interval_ms: int = Field(default=1_000, ge=10)
+    max_event_bytes: int = Field(default=1_000_000, ge=1_024)
+    """A bigger value is dead-lettered at stage ``decode`` (``too_large``) without parsing it:
+    Segment refuses events over 32 KB, and one huge value must not hold the memory hostage."""
 
     @field_validator("topics")
     @classmethod
@@ -63,12 +66,16 @@ class OrttoConfig(_Section):
 class BatchingConfig(_Section):
     max_items: int = Field(default=500, ge=1, le=500)
     linger_ms: int = Field(default=200, ge=0)
-    max_bytes: int = Field(default=4_000_000, ge=1_024)
+    max_bytes: int = Field(default=2_000_000, ge=1_024)
+    """Most bytes of one request body (Ortto's public API takes 2 MB); a single item that
+    cannot fit is dead-lettered at stage ``validate`` (``too_large``)."""
 
 
 class DeliveryConfig(_Section):
     max_in_flight: int = Field(default=8, ge=1, le=256)
-    """Most requests to Ortto open at once."""
+    """Most requests open at once per endpoint; the adaptive limit moves below it."""
+    rate_per_s: float | None = Field(default=None, gt=0)
+    """Requests per second per endpoint (your Ortto plan's limit); ``null``: unlimited."""
     retry_budget_s: float = Field(default=300.0, ge=0)
     """How long a batch may be retried before its items are dead-lettered (retries_exhausted)."""
     backoff_initial_s: float = Field(default=0.2, gt=0)

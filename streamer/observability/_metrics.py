@@ -65,6 +65,11 @@ class Metrics:
             "streamer_committed_offset", "Last committed offset.", ["topic", "partition"],
             registry=r,
         )
+        self.holdback_offset = Gauge(
+            "streamer_commit_holdback_offset",
+            "Offset of the oldest unfinished message holding back the commit (-1: none).",
+            ["topic", "partition"], registry=r,
+        )
         self.holdback_seconds = Gauge(
             "streamer_commit_holdback_seconds",
             "Age of the oldest message holding back the commit watermark.",
@@ -76,6 +81,7 @@ class Metrics:
         )
         self.ready = Gauge("streamer_ready", "1 when assigned and able to deliver.", registry=r)
         self.concurrency_limit = Gauge(
-            "streamer_concurrency_limit", "Current adaptive limit of requests in flight.",
-            registry=r,
+            "streamer_concurrency_limit",
+            "Current adaptive limit of requests in flight, per Ortto endpoint.",
+            ["endpoint"], registry=r,
         )

@@ -36,6 +36,7 @@ used from the server's event loop only, and replaced as a whole when a new plan 
 
 from __future__ import annotations
 
+import hashlib
 import math
 import random
 import time
@@ -90,6 +91,10 @@ class FaultRule(BaseModel):
     """``hang``/``drop``: process and store the request before losing the answer."""
     rps: float | None = Field(None, gt=0.0)
     """``throttle``: requests per second allowed (burst of max(1, rps))."""
+    sticky: bool = False
+    """``item_error``: draw from a hash of the item (its ``message_id``, else its JSON) instead
+    of the random source, so an item sent again gets the same answer. Tests that redeliver (a
+    restart, a retried request) need a fate that belongs to the item, not to the attempt."""
 
     @model_validator(mode="after")
     def _consistent(self) -> FaultRule:
@@ -234,10 +239,13 @@ class FaultSchedule:
                 active.append(rule)
         return active
 
-    def draw(self, rules: Sequence[FaultRule]) -> FaultRule | None:
+    def draw(self, rules: Sequence[FaultRule], item: Any = None) -> FaultRule | None:
         """The item rule that fails this item, if one does (the first drawn, in order)."""
-        for rule in rules:
-            if rule.rate >= 1.0 or self._random.random() < rule.rate:
+        for index, rule in enumerate(rules):
+            if rule.rate >= 1.0:
+                return rule
+            chance = _item_chance(item, index) if rule.sticky else self._random.random()
+            if chance < rule.rate:
                 return rule
         return None
 
@@ -251,6 +259,17 @@ class FaultSchedule:
             }
             for index, rule in enumerate(self.plan.rules)
         ]
+
+
+def _item_chance(item: Any, salt: int) -> float:
+    """A number in [0, 1) that depends only on the item (and which rule asks)."""
+    key: Any = item.get("message_id") if isinstance(item, dict) else None
+    if not isinstance(key, str):
+        import orjson
+
+        key = orjson.dumps(item, option=orjson.OPT_SORT_KEYS).decode()
+    digest = hashlib.blake2b(f"{salt}:{key}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2.0**64
 
 
 def load_fault_plan(path: str) -> FaultPlan:

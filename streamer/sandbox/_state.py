@@ -217,7 +217,7 @@ class SandboxState:
                 errors.append({"status": 400, "message": problem, "index": index})
                 continue
             if rules:
-                rule = schedule.draw(rules)
+                rule = schedule.draw(rules, item)
                 if rule is not None:
                     errors.append(
                         {

@@ -2,7 +2,7 @@
 
 from ._answers import ItemError, parse_item_errors, retry_after_seconds
 from ._client import OrttoClient, PostResult
-from ._governor import Governor
+from ._governor import Governor, Governors
 from ._policy import RequestVerdict, RetryPolicy
 from ._region import base_url_for_key, check_api_key
 from ._sender import DeliverySink, Sender
@@ -10,6 +10,7 @@ from ._sender import DeliverySink, Sender
 __all__ = [
     "DeliverySink",
     "Governor",
+    "Governors",
     "ItemError",
     "OrttoClient",
     "PostResult",

@@ -12,7 +12,7 @@ import asyncio
 import time
 from collections.abc import Callable
 
-__all__ = ["Governor"]
+__all__ = ["Governor", "Governors"]
 
 
 class Governor:
@@ -73,3 +73,29 @@ class Governor:
         else:
             self.limit = min(float(self.max_in_flight), self.limit + 1.0 / self.limit)
         self._changed.set()
+
+
+class Governors:
+    """One :class:`Governor` per endpoint (``/v1/identify``, ``/v1/track``...), made on first use:
+    Ortto limits and slows each endpoint on its own, so a congested one must not throttle the
+    other."""
+
+    def __init__(
+        self,
+        *,
+        max_in_flight: int,
+        rate_per_s: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._max_in_flight = max_in_flight
+        self._rate = rate_per_s
+        self._clock = clock
+        self.by_path: dict[str, Governor] = {}
+
+    def for_path(self, path: str) -> Governor:
+        governor = self.by_path.get(path)
+        if governor is None:
+            governor = self.by_path[path] = Governor(
+                max_in_flight=self._max_in_flight, rate_per_s=self._rate, clock=self._clock
+            )
+        return governor

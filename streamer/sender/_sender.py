@@ -27,7 +27,7 @@ from .._exceptions import AuthenticationError, RequestError
 from ..batching import Batch
 from ._answers import ItemError, parse_item_errors, retry_after_seconds
 from ._client import OrttoClient
-from ._governor import Governor
+from ._governor import Governor, Governors
 from ._policy import RequestVerdict, RetryPolicy
 
 __all__ = ["DeliverySink", "Sender"]
@@ -60,7 +60,7 @@ class Sender:
         sink: DeliverySink,
         *,
         policy: RetryPolicy,
-        governor: Governor,
+        governor: Governor | Governors,
         clock: Callable[[], float] = time.monotonic,
         probe_initial_s: float = 1.0,
         probe_max_s: float = 30.0,
@@ -68,7 +68,10 @@ class Sender:
         self._client = client
         self._sink = sink
         self._policy = policy
-        self._governor = governor
+        # One governor per endpoint (Governors), or one shared by all (a bare Governor).
+        self._governor_for: Callable[[str], Governor] = (
+            governor.for_path if isinstance(governor, Governors) else lambda _path: governor
+        )
         self._clock = clock
         self._tasks: set[asyncio.Task[None]] = set()
         self._key_ok = asyncio.Event()
@@ -124,20 +127,21 @@ class Sender:
 
     async def _deliver(self, batch: Batch) -> None:
         policy = self._policy
+        governor = self._governor_for(batch.route.path)
         while batch.items:
             await self._key_ok.wait()
             hint: float | None = None
-            await self._governor.acquire()
+            await governor.acquire()
             status: int | None = None
             try:
                 result = await self._client.post(batch.route.path, batch.body())
                 status = result.status
             except RequestError as exc:
-                self._governor.release(congested=True)
+                governor.release(congested=True)
                 reason = str(exc)
             else:
                 congested = status == 429 or status >= 500
-                self._governor.release(congested=congested, latency_s=result.seconds)
+                governor.release(congested=congested, latency_s=result.seconds)
                 verdict = policy.verdict(status)
                 if verdict is RequestVerdict.ANSWERED:
                     errors = parse_item_errors(result.body, len(batch))

@@ -98,3 +98,24 @@ def test_halves_and_subset_keep_tickets_aligned() -> None:
     assert second.items == [b"2", b"3"] and second.tickets == tickets[2:]
     odd = batch.subset([3, 1])
     assert odd.items == [b"3", b"1"] and odd.tickets == [tickets[3], tickets[1]]
+
+
+def test_a_route_with_its_own_batch_size_gets_the_lower_limit() -> None:
+    clock = FakeClock()
+    limits = {TRACK.index: 2, IDENTIFY.index: 1000}
+    batcher = Batcher(max_items=3, max_bytes=10_000, linger_s=1.0, clock=clock,
+                      route_limit=lambda route: limits[route.index])
+    state = PartitionOffsets(("t", 0))
+    for i in range(6):
+        batcher.add(TRACK, b"%d" % i, _ticket(state, i))
+    for i in range(6, 12):
+        batcher.add(IDENTIFY, b"%d" % i, _ticket(state, i))
+    assert [(b.route.name, len(b)) for b in batcher.take_ready()] == [
+        ("track", 2), ("track", 2), ("track", 2), ("identify", 3), ("identify", 3)
+    ]
+
+
+def test_fits_counts_the_brackets() -> None:
+    batcher = Batcher(max_items=3, max_bytes=10, linger_s=1.0, clock=FakeClock())
+    assert batcher.fits(b"12345678")
+    assert not batcher.fits(b"123456789")

@@ -199,3 +199,17 @@ def test_refused_key_pauses_probes_and_resumes_without_dead_lettering() -> None:
 ])
 def test_verdict_table(status: int, verdict: str) -> None:
     assert RetryPolicy().verdict(status).value == verdict
+
+
+def test_each_endpoint_has_its_own_governor() -> None:
+    from streamer.sender import Governors
+
+    governors = Governors(max_in_flight=4, rate_per_s=10.0)
+    track = governors.for_path("/v1/track")
+    assert governors.for_path("/v1/track") is track
+    identify = governors.for_path("/v1/identify")
+    assert identify is not track
+    track.in_flight = 1
+    track.release(congested=True, latency_s=0.01)
+    assert track.limit == 2.0
+    assert identify.limit == 4.0
