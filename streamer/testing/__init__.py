@@ -4,13 +4,19 @@
 cache outside the repository; ``KafkaCluster`` offers the same topic/produce/consume/offset helpers
 for any broker address (e.g. ``STREAMER_TEST_BOOTSTRAP``). ``python -m streamer.testing fetch``
 pre-fetches the jars (CI); ``python -m streamer.testing run`` starts a broker until Ctrl-C.
+
+Also shipped for tests of your own deployment: ``FakeClock`` (a controllable clock),
+``sample_events`` and ``poison_values`` (Segment events, good and bad), and ``StreamerProcess``
+(``streamer run`` in a child process, to be killed and restarted).
 """
 
 from streamer.testing._broker import DEFAULT_JVM_OPTIONS, KafkaBroker, start_local_broker
 from streamer.testing._cluster import ConsumedMessage, Headers, KafkaCluster, TopicFactory
 from streamer.testing._jars import KAFKA_VERSION, ensure_kafka_jars, kafka_cache_dir
 
-# --- lead: imports of _clock.py / _fakes.py go below this line -----------------------------------
+from streamer.testing._clock import FakeClock
+from streamer.testing._fakes import poison_values, sample_events
+from streamer.testing._process import StreamerProcess
 
 __all__ = [
     "DEFAULT_JVM_OPTIONS",
@@ -23,5 +29,8 @@ __all__ = [
     "ensure_kafka_jars",
     "kafka_cache_dir",
     "start_local_broker",
-    # --- lead: names from _clock.py / _fakes.py go below this line -------------------------------
+    "FakeClock",
+    "StreamerProcess",
+    "poison_values",
+    "sample_events",
 ]

@@ -16,7 +16,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from confluent_kafka import (
     OFFSET_BEGINNING,
@@ -161,11 +161,13 @@ class KafkaCluster:
         key: str | bytes | None = None,
         headers: Headers | None = None,
         partition: int | None = None,
+        producer_config: Mapping[str, Any] | None = None,
     ) -> list[tuple[int, int]]:
         """Write each value as one record; return ``(partition, offset)`` of each, in order.
 
         Every record gets the same key, headers and partition (None: the partitioner picks).
         Strings are encoded as UTF-8. Raises KafkaException when a record is not acknowledged.
+        ``producer_config`` adds librdkafka properties (``message.max.bytes`` for big values).
         """
         pairs = headers.items() if isinstance(headers, Mapping) else headers or ()
         header_list: list[tuple[str, str | bytes | None]] = list(pairs)
@@ -178,7 +180,10 @@ class KafkaCluster:
 
             return report
 
-        config = {"bootstrap.servers": self.bootstrap_servers, "acks": "all", "linger.ms": 0}
+        config: dict[str, Any] = {
+            "bootstrap.servers": self.bootstrap_servers, "acks": "all", "linger.ms": 0,
+            **(producer_config or {}),
+        }
         with Producer(config) as producer:
             for slot, value in enumerate(values):
                 slots.append(None)
