@@ -26,6 +26,8 @@ def main(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # One line per HTTP request drowns what matters; the metrics count requests instead.
+    logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger().level))
     try:
         config = load_config(args.config)
         asyncio.run(run_until_signalled(config))
