@@ -11,26 +11,25 @@ Also shipped for tests of your own deployment: ``FakeClock`` (a controllable clo
 """
 
 from streamer.testing._broker import DEFAULT_JVM_OPTIONS, KafkaBroker, start_local_broker
-from streamer.testing._cluster import ConsumedMessage, Headers, KafkaCluster, TopicFactory
-from streamer.testing._jars import KAFKA_VERSION, ensure_kafka_jars, kafka_cache_dir
-
 from streamer.testing._clock import FakeClock
+from streamer.testing._cluster import ConsumedMessage, Headers, KafkaCluster, TopicFactory
 from streamer.testing._fakes import poison_values, sample_events
+from streamer.testing._jars import KAFKA_VERSION, ensure_kafka_jars, kafka_cache_dir
 from streamer.testing._process import StreamerProcess
 
 __all__ = [
     "DEFAULT_JVM_OPTIONS",
     "KAFKA_VERSION",
     "ConsumedMessage",
+    "FakeClock",
     "Headers",
     "KafkaBroker",
     "KafkaCluster",
+    "StreamerProcess",
     "TopicFactory",
     "ensure_kafka_jars",
     "kafka_cache_dir",
-    "start_local_broker",
-    "FakeClock",
-    "StreamerProcess",
     "poison_values",
     "sample_events",
+    "start_local_broker",
 ]

@@ -200,3 +200,47 @@ def test_a_restarted_process_resumes_from_committed_offsets(
         for e in events if e["type"] == "identify"
     }
     assert identities <= set(state.profiles)
+
+
+def test_back_pressure_pauses_consumption_while_ortto_holds_everything(
+    kafka_broker: KafkaBroker, new_topic: Callable[..., str]
+) -> None:
+    topic = new_topic(partitions=2)
+    kafka_broker.create_topic(f"{topic}.dlq", 1)
+    events = list(sample_events(6000, seed=8, page_share=0))
+    _produce_events(kafka_broker, topic, events)
+    ends = kafka_broker.end_offsets(topic)
+    high = 300
+
+    async def scenario() -> tuple[int, bool, int]:
+        sandbox = SandboxServer(SandboxState(ban=False))
+        await sandbox.start()
+        sandbox.state.hold(10_000, endpoints=["track", "identify"])  # all wait for release
+        try:
+            pipeline = await build_pipeline(_config(
+                kafka_broker, topic, sandbox, "g-pressure",
+                kafka={"poll_batch": 100}, delivery={"max_pending_items": high},
+            ))
+            task = asyncio.create_task(pipeline.run())
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and not pipeline.source.paused:
+                await asyncio.sleep(0.02)
+            await asyncio.sleep(1.0)  # paused: consumption must not move any more
+            consumed_while_held = pipeline.stats().consumed
+            paused = pipeline.source.paused
+            sandbox.state.release()
+            while time.monotonic() < deadline + 60 and not all(
+                pipeline.committed.get((topic, p), 0) >= e for p, e in ends.items()
+            ):
+                await asyncio.sleep(0.05)
+            pipeline.stop()
+            await task
+            return consumed_while_held, paused, pipeline.stats().delivered
+        finally:
+            await sandbox.stop()
+
+    consumed_while_held, paused, delivered = asyncio.run(scenario())
+    assert paused
+    # Bounded: the high-water mark plus at most one poll batch per partition in flight.
+    assert high < consumed_while_held <= high + 2 * 100 + 100
+    assert delivered == len(events)

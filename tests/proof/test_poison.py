@@ -1,4 +1,4 @@
-"""Poison input: each bad value is dead-lettered with its reason, the rest flows, memory stays low."""
+"""Poison input: each bad value is dead-lettered with its reason; the rest flows; memory is low."""
 
 from __future__ import annotations
 
