@@ -76,8 +76,10 @@ class DeliveryConfig(_Section):
     """Most requests open at once per endpoint; the adaptive limit moves below it."""
     rate_per_s: float | None = Field(default=None, gt=0)
     """Requests per second per endpoint (your Ortto plan's limit); ``null``: unlimited."""
-    retry_budget_s: float = Field(default=300.0, ge=0)
-    """How long a batch may be retried before its items are dead-lettered (retries_exhausted)."""
+    retry_budget_s: float | None = Field(default=300.0, ge=0)
+    """How long a batch may be retried before its items are dead-lettered (retries_exhausted).
+    ``null``: retry for as long as it takes; an Ortto outage then stalls the stream (partitions
+    pause at the high-water mark) instead of filling the dead-letter topic."""
     backoff_initial_s: float = Field(default=0.2, gt=0)
     backoff_max_s: float = Field(default=30.0, gt=0)
     retryable_statuses: list[int] = Field(

@@ -41,7 +41,7 @@ class RetryPolicy:
         self,
         *,
         retryable: Iterable[int] = (408, 423, 429, 500, *range(502, 512)),
-        budget_s: float = 300.0,
+        budget_s: float | None = 300.0,
         initial_s: float = 0.2,
         max_s: float = 30.0,
         rng: random.Random | None = None,
@@ -76,5 +76,7 @@ class RetryPolicy:
         return wait
 
     def exhausted(self, first_failure: float | None, now: float, wait: float = 0.0) -> bool:
-        """Whether waiting ``wait`` more seconds would pass the budget."""
-        return first_failure is not None and now + wait - first_failure > self.budget_s
+        """Whether waiting ``wait`` more seconds would pass the budget (None: never)."""
+        if self.budget_s is None or first_failure is None:
+            return False
+        return now + wait - first_failure > self.budget_s

@@ -213,3 +213,11 @@ def test_each_endpoint_has_its_own_governor() -> None:
     track.release(congested=True, latency_s=0.01)
     assert track.limit == 2.0
     assert identify.limit == 4.0
+
+
+def test_a_budget_of_none_never_runs_out() -> None:
+    from streamer.sender import RetryPolicy
+
+    policy = RetryPolicy(budget_s=None)
+    assert not policy.exhausted(0.0, 1e9, 1e9)
+    assert RetryPolicy(budget_s=10).exhausted(0.0, 9.0, 2.0)
