@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 import pytest
 
+from streamer import DeadLetterError
 from streamer.app import Pipeline, build_pipeline
 from streamer.config import parse_config
 from streamer.sandbox import SandboxServer, SandboxState
@@ -244,3 +245,38 @@ def test_back_pressure_pauses_consumption_while_ortto_holds_everything(
     # Bounded: the high-water mark plus at most one poll batch per partition in flight.
     assert high < consumed_while_held <= high + 2 * 100 + 100
     assert delivered == len(events)
+
+
+def test_an_unwritable_dead_letter_topic_stops_processing_and_commits_nothing_past_it(
+    kafka_broker: KafkaBroker, new_topic: Callable[..., str]
+) -> None:
+    topic = new_topic(partitions=1)
+    events = list(sample_events(300, seed=12, page_share=0))
+    kafka_broker.produce(topic, [b"not json"])  # offset 0: must be dead-lettered
+    _produce_events(kafka_broker, topic, events)
+
+    async def scenario() -> tuple[BaseException | None, int]:
+        sandbox = SandboxServer(SandboxState(ban=False))
+        await sandbox.start()
+        try:
+            config = _config(
+                kafka_broker, topic, sandbox, "g-dlq-down",
+                # An illegal topic name: the broker refuses every record.
+                kafka={"dead_letter_topic": "no such topic!"},
+            )
+            pipeline = await build_pipeline(config)
+            failure: BaseException | None = None
+            try:
+                await asyncio.wait_for(pipeline.run(), 60)
+            except Exception as exc:
+                failure = exc
+            return failure, len(sandbox.state.activities)
+        finally:
+            await sandbox.stop()
+
+    failure, delivered = asyncio.run(scenario())
+    assert isinstance(failure, DeadLetterError), failure
+    assert "no such topic!" in str(failure)
+    # Later messages may have been delivered, but the commit never passed offset 0.
+    assert kafka_broker.committed_offsets("g-dlq-down", topic).get(0, 0) == 0
+    print(f"\ndelivered before stopping: {delivered}")
