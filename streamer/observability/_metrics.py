@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from ._bulk import BulkHistogram
+
 __all__ = ["Metrics"]
 
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
@@ -50,7 +52,7 @@ class Metrics:
             "streamer_request_latency_seconds", "Ortto request latency.", ["endpoint"],
             buckets=_LATENCY_BUCKETS, registry=r,
         )
-        self.end_to_end = Histogram(
+        self.end_to_end = BulkHistogram(
             "streamer_end_to_end_seconds", "Kafka timestamp to Ortto acknowledgement.",
             buckets=_E2E_BUCKETS, registry=r,
         )

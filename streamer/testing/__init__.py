@@ -13,7 +13,7 @@ Also shipped for tests of your own deployment: ``FakeClock`` (a controllable clo
 from streamer.testing._broker import DEFAULT_JVM_OPTIONS, KafkaBroker, start_local_broker
 from streamer.testing._clock import FakeClock
 from streamer.testing._cluster import ConsumedMessage, Headers, KafkaCluster, TopicFactory
-from streamer.testing._fakes import poison_values, sample_events
+from streamer.testing._fakes import FakeMessage, poison_values, sample_events
 from streamer.testing._jars import KAFKA_VERSION, ensure_kafka_jars, kafka_cache_dir
 from streamer.testing._process import StreamerProcess
 
@@ -22,6 +22,7 @@ __all__ = [
     "KAFKA_VERSION",
     "ConsumedMessage",
     "FakeClock",
+    "FakeMessage",
     "Headers",
     "KafkaBroker",
     "KafkaCluster",
