@@ -59,6 +59,15 @@ class Batch:
         middle = len(self.items) // 2
         return self.subset(range(middle)), self.subset(range(middle, len(self.items)))
 
+    def without_revoked(self) -> Batch:
+        """The items whose source partitions are still assigned here (self if all are)."""
+        tickets = self.tickets
+        if not any(t.partition.revoked or t.epoch != t.partition.epoch for t in tickets):
+            return self
+        keep = [i for i, t in enumerate(tickets)
+                if not t.partition.revoked and t.epoch == t.partition.epoch]
+        return self.subset(keep)
+
     def without_partitions(self, keys: set[TopicPartitionKey]) -> Batch:
         """The items whose source partitions are still ours."""
         keep = [i for i, t in enumerate(self.tickets) if t.partition.key not in keys]

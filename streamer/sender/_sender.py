@@ -130,6 +130,15 @@ class Sender:
         governor = self._governor_for(batch.route.path)
         while batch.items:
             await self._key_ok.wait()
+            if batch.attempts:
+                # A retry: items of partitions revoked meanwhile belong to their next owner,
+                # who redoes them from the last commit; sending them again would only duplicate.
+                kept = batch.without_revoked()
+                if kept is not batch:
+                    self.in_flight_items -= len(batch) - len(kept)
+                    batch = kept
+                    if not batch.items:
+                        return
             hint: float | None = None
             await governor.acquire()
             status: int | None = None

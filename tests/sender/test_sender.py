@@ -221,3 +221,32 @@ def test_a_budget_of_none_never_runs_out() -> None:
     policy = RetryPolicy(budget_s=None)
     assert not policy.exhausted(0.0, 1e9, 1e9)
     assert RetryPolicy(budget_s=10).exhausted(0.0, 9.0, 2.0)
+
+
+def test_a_retry_drops_items_of_partitions_revoked_meanwhile() -> None:
+    from streamer.offsets import OffsetTracker
+
+    tracker = OffsetTracker()
+    tracker.assign([("t", 0), ("t", 1)])
+    kept, lost = tracker.partition("t", 0), tracker.partition("t", 1)
+    batch = Batch(ROUTE, 0.0)
+    for offset in range(2):
+        for state in (kept, lost):
+            ticket = state.dispatch(offset, 1)
+            assert ticket is not None
+            batch.append(orjson.dumps({"p": state.key[1], "o": offset}), ticket)
+    calls: list[list[dict[str, int]]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(list(orjson.loads(request.content)))
+        if len(calls) == 1:
+            tracker.revoke([("t", 1)])  # the rebalance happens while the request fails
+            return httpx.Response(503)
+        return httpx.Response(200, json={"errors": []})
+
+    sink, sender = asyncio.run(_deliver(handler, batch))
+    assert len(sink.accepted) == 2 and not sink.refused
+    assert len(calls[0]) == 4
+    assert calls[1] == [{"p": 0, "o": 0}, {"p": 0, "o": 1}]
+    assert sender.in_flight_items == 0
+    assert kept.committable() == 2
