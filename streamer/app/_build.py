@@ -7,9 +7,12 @@ and cached for the life of the process).
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from typing import Any
 
+from .._exceptions import RequestError
 from ..config import Config
 from ..observability import Metrics
 from ..routing import compile_router
@@ -38,7 +41,7 @@ async def build_pipeline(
     try:
         router = compile_router(config.subscriptions)
         if ortto.check_key:
-            await client.check_key()
+            await _check_key(client, ortto.startup_timeout_s)
         audience_ids: dict[str, str] = {}
         for name in router.audience_names:
             audience_ids[name] = await client.create_audience(name)
@@ -52,3 +55,23 @@ async def build_pipeline(
         config, router=router, client=client, metrics=metrics,
         consumer_overrides=consumer_overrides,
     )
+
+
+async def _check_key(client: OrttoClient, timeout_s: float) -> None:
+    """A refused key fails at once; an unreachable Ortto is retried until ``timeout_s``
+    (a network that comes up a little after the pod should not crash-loop it)."""
+    deadline = time.monotonic() + timeout_s
+    wait = 0.5
+    while True:
+        try:
+            await client.check_key()
+            return
+        except RequestError as exc:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise RequestError(
+                    f"Ortto did not answer within ortto.startup_timeout_s ({timeout_s:g}s): {exc}"
+                ) from None
+            log.warning("cannot reach Ortto to check the key (%s); retrying", exc)
+            await asyncio.sleep(min(wait, left))
+            wait = min(wait * 2, 5.0)

@@ -61,6 +61,8 @@ class OrttoConfig(_Section):
     read_timeout_s: float = Field(default=30.0, gt=0)
     check_key: bool = True
     """Call ``GET /v1/me`` at start-up: a refused key is a start-up error."""
+    startup_timeout_s: float = Field(default=60.0, ge=0)
+    """How long start-up keeps trying to reach Ortto (a refused key fails at once)."""
 
 
 class BatchingConfig(_Section):

@@ -46,3 +46,12 @@ def test_an_invalid_configuration_names_the_key(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "batching.max_items" in done.stderr
     assert "batching.linger_msec" in done.stderr
+
+
+def test_an_unreachable_ortto_is_retried_then_reported(tmp_path: Path) -> None:
+    config = _config("http://127.0.0.1:9/v1", "pau-x")  # port 9: nothing listens
+    config["ortto"] = {**config["ortto"], "startup_timeout_s": 1.5}  # type: ignore[dict-item]
+    done = _run(config, tmp_path)
+    assert done.returncode == 1
+    assert "ortto.startup_timeout_s" in done.stderr
+    assert "retrying" in done.stderr
