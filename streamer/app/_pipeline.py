@@ -38,6 +38,8 @@ __all__ = ["Pipeline", "PipelineStats"]
 
 log = logging.getLogger("streamer.pipeline")
 
+_HOLDBACK_WARNING_S = 60.0
+
 
 @dataclass(slots=True, frozen=True)
 class PipelineStats:
@@ -72,6 +74,7 @@ class Pipeline:
         self._running = False
         self._fatal: BaseException | None = None
         self.committed: dict[TopicPartitionKey, int] = {}
+        self._warned: dict[TopicPartitionKey, float] = {}
 
         self.tracker = OffsetTracker()
         self.dead_letter = DeadLetterWriter(
@@ -259,10 +262,19 @@ class Pipeline:
 
     def _watermarks(self) -> None:
         seconds, offset = self.metrics.holdback_seconds, self.metrics.holdback_offset
+        now = self._clock()
         for (topic, partition), held in self.watermarks().items():
             labels = (topic, str(partition))
             seconds.labels(*labels).set(0.0 if held is None else held[1])
             offset.labels(*labels).set(-1 if held is None else held[0])
+            # A commit held back for minutes is what an operator must hear about (a batch
+            # stuck in retries, a key refused), without one line per checkpoint.
+            if held is not None and held[1] >= _HOLDBACK_WARNING_S and (
+                now - self._warned.get((topic, partition), -1e18) >= _HOLDBACK_WARNING_S
+            ):
+                self._warned[(topic, partition)] = now
+                log.warning("commit of %s[%d] held back %.0fs by offset %d (not yet done)",
+                            topic, partition, held[1], held[0])
 
     def _update_gauges(self) -> None:
         m = self.metrics

@@ -141,6 +141,9 @@ def test_committed_offsets_never_pass_a_request_held_open(
             while_held = await asyncio.to_thread(
                 kafka_broker.committed_offsets, "g-hold", topic)
             delivered_while_held = len(sandbox.state.activities)
+            # The watermark names the held message and its age.
+            held_view = pipeline.watermarks()[(topic, 0)]
+            assert held_view is not None and held_view[0] == 0 and held_view[1] >= 0.5
             sandbox.state.release()
             while time.monotonic() < deadline and pipeline.committed.get((topic, 0), 0) < ends[0]:
                 await asyncio.sleep(0.05)
