@@ -14,6 +14,7 @@ plan given as data is written to a temporary JSON file passed with ``--faults``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -126,6 +127,10 @@ class SandboxProcess:
             raise
         first_line = self._read_first_line(self._process)
         if not first_line.startswith("http"):
+            # Its stdout closed: the child is exiting. Wait a little for its exit status, which
+            # the failure names (stdout closes during the interpreter's shutdown, before it).
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._process.wait(timeout=5)
             failure = self._failure_text()
             self.stop()
             raise RuntimeError(f"the sandbox process did not start: {failure}")

@@ -18,10 +18,11 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal
 
-from ._faults import ENDPOINTS, FaultPlan, FaultSchedule
+from ._batch import verdict
+from ._faults import ENDPOINTS, FaultPlan, FaultRule, FaultSchedule
 from ._gate import BanPolicy, Bans, Holds, KeyRing
 from ._store import Retain, SandboxStore
 from ._types import EndpointStats, RequestRecord, SandboxStats
@@ -196,12 +197,38 @@ class SandboxState:
                 }
             )
 
-    def ingest(self, endpoint: str, items: list[Any]) -> list[dict[str, Any]]:
-        """Validate, fault and store one request's items; the ``errors`` of the answer."""
+    def ingest(
+        self, endpoint: str, items: list[Any], raw: bytes | None = None
+    ) -> list[dict[str, Any]]:
+        """Validate, fault and store one request's items; the ``errors`` of the answer.
+
+        ``raw``: the JSON the items were just decoded from. Given, and with no item fault to
+        draw, a batch proven valid as a whole (``_batch.py``) is stored without per-item work.
+        """
+        track = endpoint == "track"
+        schedule = self.faults
+        rules = schedule.item_rules(endpoint)
+        if raw is not None and not rules:
+            batch = verdict(items, activity=track)
+            if batch is not None:
+                with self._lock:
+                    store = self.store
+                    add_batch = store.add_activity_batch if track else store.add_contact_batch
+                    duplicates = add_batch(batch, raw)
+                    counters = self.counters[endpoint]
+                    counters.items += batch.size
+                    counters.accepted += batch.size
+                    counters.duplicates += duplicates
+                return []
+        return self._ingest_items(endpoint, items, rules)
+
+    def _ingest_items(
+        self, endpoint: str, items: list[Any], rules: Sequence[FaultRule]
+    ) -> list[dict[str, Any]]:
+        """The per-item path: each item checked (with its message), faulted, then stored."""
         track = endpoint == "track"
         check: Callable[[Any], str | None] = check_activity if track else check_contact
         schedule = self.faults
-        rules = schedule.item_rules(endpoint)
         store = self.store
         errors: list[dict[str, Any]] = []
         accepted: list[dict[str, Any]] = []

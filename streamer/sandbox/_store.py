@@ -14,6 +14,9 @@
 
 ``retain="keys"`` keeps only the de-duplication keys and the identities (no item bodies), so a
 long benchmark runs in bounded memory per distinct event instead of per byte sent.
+``retain="items"`` keeps a batch that arrived through the fast path (``_batch.py``) as the
+request body it came in, decoded on the first read-back; profiles are upserted then, in arrival
+order. Storing thus costs no per-item work, and the collector has no per-item objects to scan.
 
 Not thread-safe by itself: :class:`~streamer.sandbox.SandboxState` calls it under its lock.
 """
@@ -22,11 +25,20 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Iterable, Iterator
 from typing import Any, Literal
+
+import orjson
+
+from ._batch import Batch
 
 __all__ = ["AUDIENCE_REENTRY_BLOCK_SECONDS", "Retain", "SandboxStore", "identity_of"]
 
 Retain = Literal["items", "keys"]
+_Pending = list[dict[str, Any]] | tuple[bytes, list[int] | None]
+"""Items stored but not yet read: the items, or a request body and which of its items were
+stored (None: all). Bodies are decoded on the first read, so that storing a batch costs no
+per-item work and keeps no per-item objects (which the garbage collector would scan)."""
 AUDIENCE_REENTRY_BLOCK_SECONDS = 60.0
 
 
@@ -52,15 +64,17 @@ class SandboxStore:
         self.clear()
 
     def clear(self, *, audiences: bool = False) -> None:
-        self.activities: list[dict[str, Any]] = []
+        self._activities: list[dict[str, Any]] = []
+        self._pending_activities: list[_Pending] = []
         self.activity_count = 0
         self.activity_duplicates = 0
         self._activity_keys: set[tuple[str, str]] = set()
-        self.contacts: list[dict[str, Any]] = []
+        self._contacts: list[dict[str, Any]] = []
+        self._pending_contacts: list[_Pending] = []
         self.contact_count = 0
         self.contact_duplicates = 0
         self._contact_keys: set[tuple[str, str]] = set()
-        self.profiles: dict[str, dict[str, Any]] = {}
+        self._profiles: dict[str, dict[str, Any]] = {}
         self._identities: set[str] = set()
         self.members: dict[str, dict[str, None]] = {}
         self._left_at: dict[tuple[str, str], float] = {}
@@ -69,12 +83,41 @@ class SandboxStore:
             self.audiences = {}
             self._audience_ids_by_name = {}
 
+    # -- read-back (pending bodies decoded on first read) ---------------------------------
+
+    @property
+    def activities(self) -> list[dict[str, Any]]:
+        """Stored activities in arrival order (the list itself: copy before handing out)."""
+        for item_list in _drain(self._pending_activities):
+            self._activities.extend(item_list)
+        return self._activities
+
+    @property
+    def contacts(self) -> list[dict[str, Any]]:
+        """Accepted contacts in arrival order (the list itself: copy before handing out)."""
+        self._apply_pending_contacts()
+        return self._contacts
+
+    @property
+    def profiles(self) -> dict[str, dict[str, Any]]:
+        """Identity -> profile (the dict itself: copy before handing out)."""
+        self._apply_pending_contacts()
+        return self._profiles
+
+    def _apply_pending_contacts(self) -> None:
+        for item_list in _drain(self._pending_contacts):
+            self._contacts.extend(item_list)
+            for item in item_list:
+                identity = identity_of(item)
+                if identity is not None:
+                    self._upsert(identity, item)
+
     # -- activities and contacts ----------------------------------------------------------
 
     def add_activities(self, items: list[dict[str, Any]]) -> int:
         """Store accepted activities; the number that were duplicates."""
         duplicates = 0
-        keep = self.retain == "items"
+        kept: list[dict[str, Any]] = []
         seen = self._activity_keys
         for item in items:
             message_id = item.get("message_id")
@@ -86,17 +129,44 @@ class SandboxStore:
                     continue
                 seen.add(key)
             self.activity_count += 1
-            if keep:
-                self.activities.append(item)
+            kept.append(item)
             if "audience" in item:
                 self._apply_audience(item)
+        if kept and self.retain == "items":
+            self._pending_activities.append(kept)
         self.activity_duplicates += duplicates
+        return duplicates
+
+    def add_activity_batch(self, batch: Batch, raw: bytes) -> int:
+        """Store a batch proven valid (``raw``: the JSON array it was decoded from)."""
+        keys = batch.keys
+        count = batch.size
+        stored: list[int] | None = None  # which items a kept body stands for; None: all
+        if keys is not None:
+            seen = self._activity_keys
+            before = len(seen)
+            if self.retain == "keys":
+                seen.update(keys)  # only the count is needed: one pass, in C
+                count = len(seen) - before
+            elif seen.isdisjoint(keys) and len(set(keys)) == len(keys):
+                seen.update(keys)  # the usual case: no item was seen before
+            else:
+                stored = []
+                for index, key in enumerate(keys):
+                    if key not in seen:
+                        seen.add(key)
+                        stored.append(index)
+                count = len(stored)
+        self.activity_count += count
+        duplicates = batch.size - count
+        self.activity_duplicates += duplicates
+        if count and self.retain == "items":
+            self._pending_activities.append((raw, stored))
         return duplicates
 
     def add_contacts(self, items: list[dict[str, Any]]) -> int:
         """Store accepted contacts and upsert their profiles; the number seen before."""
         duplicates = 0
-        keep = self.retain == "items"
         seen = self._contact_keys
         for item in items:
             message_id = item.get("message_id")
@@ -109,24 +179,37 @@ class SandboxStore:
                     seen.add(key)
             self.contact_count += 1
             identity = identity_of(item)
-            if keep:
-                self.contacts.append(item)
-                if identity is not None:
-                    self._upsert(identity, item)
-            elif identity is not None:
+            if identity is not None:
                 self._identities.add(identity)
             if "audience" in item:
                 self._apply_audience(item)
+        if items and self.retain == "items":
+            self._pending_contacts.append(items)
+        self.contact_duplicates += duplicates
+        return duplicates
+
+    def add_contact_batch(self, batch: Batch, raw: bytes) -> int:
+        """Store a batch of contacts proven valid (``raw``: the JSON array it came from)."""
+        duplicates = 0
+        if batch.keys is not None:
+            seen = self._contact_keys
+            before = len(seen)
+            seen.update(batch.keys)
+            duplicates = batch.size - (len(seen) - before)
+        self.contact_count += batch.size
+        self._identities.update(_identities(batch))
+        if self.retain == "items":
+            self._pending_contacts.append((raw, None))
         self.contact_duplicates += duplicates
         return duplicates
 
     def _upsert(self, identity: str, item: dict[str, Any]) -> None:
-        profile = self.profiles.get(identity)
+        profile = self._profiles.get(identity)
         traits = item.get("traits")
         if profile is None:
             profile = dict(item)
             profile["traits"] = dict(traits) if isinstance(traits, dict) else {}
-            self.profiles[identity] = profile
+            self._profiles[identity] = profile
             return
         merged_traits = profile["traits"]
         profile.update(item)
@@ -136,7 +219,7 @@ class SandboxStore:
 
     @property
     def profile_count(self) -> int:
-        return len(self.profiles) if self.retain == "items" else len(self._identities)
+        return len(self._identities)
 
     # -- audiences ------------------------------------------------------------------------
 
@@ -178,3 +261,33 @@ class SandboxStore:
             {**audience, "members": list(self.members.get(audience_id, {}))}
             for audience_id, audience in self.audiences.items()
         ]
+
+
+def _drain(pending: list[_Pending]) -> Iterator[list[dict[str, Any]]]:
+    """The pending item lists in order, decoding bodies; ``pending`` is emptied."""
+    entries = pending[:]
+    pending.clear()
+    for entry in entries:
+        if isinstance(entry, list):
+            yield entry
+            continue
+        raw, stored = entry
+        items: list[dict[str, Any]] = orjson.loads(raw)
+        yield items if stored is None else [items[index] for index in stored]
+
+
+def _identities(batch: Batch) -> Iterable[str]:
+    """The profile keys of a batch's items (see :func:`identity_of`), in C where it can."""
+    user_ids, anonymous_ids = batch.user_ids, batch.anonymous_ids
+    if user_ids is not None and "" not in user_ids and None not in user_ids:
+        return map("user_id:".__add__, user_ids)  # type: ignore[arg-type]  # no None: checked
+    if user_ids is None and anonymous_ids is not None and None not in anonymous_ids:
+        return map("anonymous_id:".__add__, anonymous_ids)  # type: ignore[arg-type]
+    size = batch.size
+    users = user_ids if user_ids is not None else [None] * size
+    anonymous = anonymous_ids if anonymous_ids is not None else [None] * size
+    return [
+        f"user_id:{user_id}" if user_id else f"anonymous_id:{anonymous_id}"
+        for user_id, anonymous_id in zip(users, anonymous, strict=True)
+        if user_id or anonymous_id is not None
+    ]

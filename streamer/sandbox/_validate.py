@@ -30,6 +30,7 @@ __all__ = [
     "ALLOWED_LOCATION_KEYS",
     "check_activity",
     "check_contact",
+    "ip_ok",
     "is_valid_key_shape",
     "parse_bearer",
 ]
@@ -82,7 +83,8 @@ def check_activity(item: Any) -> str | None:
 # -- value checks shared by both paths ----------------------------------------------------------
 
 
-def _ip_ok(value: str) -> bool:
+def ip_ok(value: str) -> bool:
+    """Whether a string is a dotted-quad IPv4 address (verdicts remembered, bounded)."""
     verdict = _ip_verdicts.get(value)
     if verdict is None:
         verdict = _IPV4.fullmatch(value) is not None
@@ -133,7 +135,7 @@ _ACTIVITY_TESTS: Final[dict[str, str]] = {
     "properties": "type({v}) is dict",
 }
 _GLOBALS: Final[dict[str, Any]] = {
-    "ip_ok": _ip_ok,
+    "ip_ok": ip_ok,
     "location_ok": _location_ok,
     "audience_ok": _audience_ok,
     "MODES": _UPDATE_MODES,
@@ -222,7 +224,7 @@ def _explain(item: Any, *, activity: bool) -> str | None:
         if type(value) not in rule[0]:
             problems.append(f"{key}: {rule[1]}")
         elif key == "ip":
-            if value is not None and not _ip_ok(value):
+            if value is not None and not ip_ok(value):
                 problems.append("ip: must be an IPv4 address string or null")
         elif key == "location":
             problems.extend(_location_problems(value))

@@ -54,9 +54,16 @@ def test_a_key_that_goes_bad_pauses_everything_and_recovers(
 
             # While the key is refused: nothing more is accepted, nothing is dead-lettered,
             # and the commits never pass what Ortto confirmed (checked on every round).
-            time.sleep(1.0)  # requests already answered before the refusal settle
-            committed_then = run.committed()
-            delivered_then = len(run.delivered_ids())
+            # Requests that passed the sandbox's gate before the refusal still complete (and may
+            # be committed): wait until nothing moves, whatever the machine's load.
+            delivered_then, committed_then = -1, run.committed()
+            settle_deadline = time.monotonic() + 30
+            while time.monotonic() < settle_deadline:
+                time.sleep(1.0)
+                delivered_now, committed_now = len(run.delivered_ids()), run.committed()
+                if (delivered_now, committed_now) == (delivered_then, committed_then):
+                    break
+                delivered_then, committed_then = delivered_now, committed_now
             deadline = time.monotonic() + 4.0
             while time.monotonic() < deadline:
                 run.check_commit_safety()
