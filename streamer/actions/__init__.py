@@ -18,7 +18,7 @@ from ._process import (
     validator_for,
 )
 from ._registry import ACTIONS, PRESET_ACTIONS, get_action, presets
-from ._specialise import ItemChecker
+from ._specialise import CheckSource, ItemChecker, check_source
 from ._track_activity import TRACK_ACTIVITY
 from ._upsert_contact import UPSERT_CONTACT
 from ._validate import Validator
@@ -31,6 +31,7 @@ __all__ = [
     "TRACK_ACTIVITY",
     "UPSERT_CONTACT",
     "Action",
+    "CheckSource",
     "Field",
     "FieldType",
     "ItemChecker",
@@ -41,6 +42,7 @@ __all__ = [
     "Validator",
     "Verdict",
     "audience_tags",
+    "check_source",
     "clean_item",
     "compile_processor",
     "get_action",

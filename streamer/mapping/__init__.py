@@ -18,7 +18,19 @@ read-only).
 """
 
 from .._exceptions import MappingError
-from ._compile import Mapper, compile_mapping
+from ._codegen import Entry, Program
+from ._compile import Mapper, compile_mapping, mapping_program
+from ._js import UNDEFINED
 from ._trigger import Trigger, compile_trigger
 
-__all__ = ["Mapper", "MappingError", "Trigger", "compile_mapping", "compile_trigger"]
+__all__ = [
+    "UNDEFINED",
+    "Entry",
+    "Mapper",
+    "MappingError",
+    "Program",
+    "Trigger",
+    "compile_mapping",
+    "compile_trigger",
+    "mapping_program",
+]

@@ -1,9 +1,5 @@
 """Generate one flat Python function for the hot shapes of a compiled mapping.
 
-Look-ups are pure, so every prefix of every ``@path`` in the generated part is computed once,
-up front (``context`` then ``context.traits`` then ...), and shared by all the paths that use
-it, whichever ``@if`` branch ends up needing it.
-
 The closures of :mod:`._compile` are correct for every mapping but pay a Python call per
 node. Real mappings (Ortto's presets among them) are mostly raw objects of ``@path`` look-ups,
 ``@if exists`` choices and constants; for those this module writes the equivalent straight-
@@ -12,33 +8,88 @@ line code once, at compile time (the dict look-ups inlined, each path's keys as 
 same results as ``root.final`` by construction; the property tests check it against the
 reference interpreter anyway.
 
+Look-ups are pure, so a path prefix (``context``, then ``context.traits``, ...) is computed
+at most once per event and reused by every later path that starts with it. It is computed
+where it is first needed, though: when that is inside an ``@if`` branch, only if the branch
+runs (the presets' ``else`` paths into ``context.traits`` are never walked for an event that
+has ``traits``); later uses then compute it unless it already was.
+
+Besides the function, :func:`program` hands out the source itself (a :class:`Program`) with
+the local variable that holds each field of the output, so that the router can append the
+checks of its action to the same function and test each field in a local variable rather than
+reading it back from the item.
+
 Only string keys (``repr``-ed, so never code) and generated names reach the source text;
 every other value is bound by name in the function's namespace.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final
 
 from ._js import UNDEFINED, loose_ne_empty
 from ._nodes import Compiled
 from ._paths import get_path
 
-__all__ = ["generate"]
+__all__ = ["Entry", "Hook", "Program", "generate", "program"]
+
+_NOT_YET: Final = object()
+"""The value of a path prefix variable that has not been computed yet."""
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """Where one key of a generated output object is found."""
+
+    var: str
+    """The local variable (or bound constant) holding the value; ``U`` when the key is absent."""
+    parts: Mapping[str, Entry] | None = None
+    """For an object written out in the mapping: its own keys, likewise."""
+    defined: bool = False
+    """The value is never ``U`` (an object written out, a constant)."""
+
+
+Hook = Callable[[str, Entry, "str | None"], list[str]]
+"""``hook(key, entry, absent)``: lines to run once the value of a key of the root object is
+known (not indented). When the value may be ``U`` they get ``absent``, a statement they must
+run in that case (and only then); else ``None``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Program:
+    """The source of a generated mapping function: ``lines`` compute ``result`` from ``payload``.
+
+    The lines are indented for a function body (one level) and expect ``payload`` to be a
+    ``dict``; ``namespace`` holds the names they use. ``entries`` are the output's keys when
+    the root is an object (``None`` otherwise).
+    """
+
+    lines: tuple[str, ...]
+    namespace: dict[str, Any]
+    result: str
+    entries: Mapping[str, Entry] | None
 
 
 class _Writer:
-    def __init__(self) -> None:
+    def __init__(self, after: Hook | None = None) -> None:
+        self.after = after
         self.lines: list[str] = []
         self.namespace: dict[str, Any] = {
             "U": UNDEFINED,
             "_walk": get_path,
             "_filled": loose_ne_empty,
+            "_N": _NOT_YET,
         }
         self.count = 0
-        self.head: list[str] = []
-        self.prefixes: dict[tuple[str, ...], str] = {}
+        # Path prefixes already computed, one level per open @if branch: a prefix computed in
+        # a branch is only defined inside it.
+        self.scopes: list[dict[tuple[str, ...], str]] = [{}]
+        # Prefixes first computed in a branch: set to _N up front, computed at most once.
+        self.lazy: dict[tuple[str, ...], str] = {}
+        self.guarded: list[str] = []  # the lazy ones tested somewhere: they need the _N
+        self.start = 0  # where the root object's code begins
 
     def name(self, prefix: str, value: Any = None, *, bind: bool = False) -> str:
         self.count += 1
@@ -50,87 +101,135 @@ class _Writer:
     def emit(self, indent: int, line: str) -> None:
         self.lines.append("    " * indent + line)
 
-    def value(self, node: Compiled, target: str, source: str, indent: int, *, final: bool) -> None:
-        """Emit code that sets ``target`` to ``node.final(source)`` (or ``.value`` if not final)."""
+    def expr(self, node: Compiled, indent: int, *, final: bool) -> Entry:
+        """Emit code for ``node.final(payload)`` (``.value`` if not final); where it ends up."""
         plan = node.plan
         kind = plan[0] if plan else None
         if kind == "constant" and plan is not None:
-            self.emit(indent, f"{target} = {self.name('c', plan[1], bind=True)}")
-        elif kind == "path" and plan is not None:
-            self.path(plan[1], target, source, indent)
-        elif kind == "if" and plan is not None:
-            self.choice(plan, target, source, indent, final=final)
-        elif kind == "object" and final and plan is not None:
-            self.object(plan[1], target, source, indent)
-        else:
-            function = self.name("f", node.final if final else node.value, bind=True)
-            self.emit(indent, f"{target} = {function}({source})")
+            return Entry(self.name("c", plan[1], bind=True), defined=plan[1] is not UNDEFINED)
+        if kind == "path" and plan is not None:
+            return Entry(self.prefix(plan[1], indent))
+        if kind == "if" and plan is not None:
+            return Entry(self.choice(plan, indent, final=final))
+        if kind == "object" and final and plan is not None:
+            return self.object(plan[1], indent, root=False)
+        function = self.name("f", node.final if final else node.value, bind=True)
+        target = self.name("r")
+        self.emit(indent, f"{target} = {function}(payload)")
+        return Entry(target)
 
-    def path(self, keys: tuple[str, ...], target: str, source: str, indent: int) -> None:
-        if source != "payload":  # pragma: no cover - path plans only exist on the event
-            raise AssertionError(source)
-        self.emit(indent, f"{target} = {self.prefix(keys)}")
-
-    def prefix(self, keys: tuple[str, ...]) -> str:
-        """The variable holding the value at ``keys``; computed once, before the body."""
+    def prefix(self, keys: tuple[str, ...], indent: int) -> str:
+        """The variable holding the value at ``keys``, computed here unless already known."""
         if not keys:
             return "payload"
-        name = self.prefixes.get(keys)
-        if name is None:
-            parent = self.prefix(keys[:-1])
-            name = self.prefixes[keys] = self.name("p")
-            key = keys[-1]
-            if parent == "payload":  # the generated function only ever receives a dict
-                self.head.append(f"    {name} = payload.get({key!r}, U)")
-            else:
-                step = self.name("k", (key,), bind=True)
-                self.head.append(f"    if {parent}.__class__ is dict:")
-                self.head.append(f"        {name} = {parent}.get({key!r}, U)")
-                self.head.append("    else:")
-                self.head.append(f"        {name} = _walk({parent}, {step})")
+        for scope in self.scopes:
+            if keys in scope:
+                return scope[keys]
+        name = self.lazy.get(keys)
+        if name is not None:
+            # Computed in an earlier branch, which may not have run: compute it unless it did.
+            self.emit(indent, f"if {name} is _N:")
+            self.guarded.append(name)
+            self.scopes.append({})
+            self.look_up(keys, name, indent + 1)
+            self.scopes.pop()
+        else:
+            name = self.name("p")
+            if len(self.scopes) > 1:
+                self.lazy[keys] = name
+            self.look_up(keys, name, indent)
+        self.scopes[-1][keys] = name
         return name
 
-    def choice(
-        self, plan: tuple[Any, ...], target: str, source: str, indent: int, *, final: bool
-    ) -> None:
+    def look_up(self, keys: tuple[str, ...], name: str, indent: int) -> None:
+        parent = self.prefix(keys[:-1], indent)
+        key = keys[-1]
+        if parent == "payload":  # the generated function only ever receives a dict
+            self.emit(indent, f"{name} = payload.get({key!r}, U)")
+            return
+        step = self.name("k", (key,), bind=True)
+        self.emit(indent, f"if {parent}.__class__ is dict:")
+        self.emit(indent + 1, f"{name} = {parent}.get({key!r}, U)")
+        # JavaScript's `value && value[key]`: a missing or null value is the answer as it is.
+        self.emit(indent, f"elif {parent} is U or {parent} is None:")
+        self.emit(indent + 1, f"{name} = {parent}")
+        self.emit(indent, "else:")
+        self.emit(indent + 1, f"{name} = _walk({parent}, {step})")
+
+    def branch(self, node: Compiled, target: str, indent: int, *, final: bool) -> None:
+        self.scopes.append({})
+        self.emit(indent, f"{target} = {self.expr(node, indent, final=final).var}")
+        self.scopes.pop()
+
+    def choice(self, plan: tuple[Any, ...], indent: int, *, final: bool) -> str:
         _, condition, then, other, by_existence, reuse = plan
-        test = self.name("t")
-        self.value(condition, test, source, indent, final=False)
+        test = self.expr(condition, indent, final=False).var
+        target = self.name("t")
         holds = f"{test} is not None and {test} is not U"
         if not by_existence:
             holds += f" and _filled({test})"
+        self.emit(indent, f"if {holds}:")
         if reuse:
-            self.emit(indent, f"if {holds}:")
             self.emit(indent + 1, f"{target} = {test}")
         else:
-            self.emit(indent, f"if {holds}:")
-            self.value(then, target, source, indent + 1, final=final)
+            self.branch(then, target, indent + 1, final=final)
         self.emit(indent, "else:")
-        self.value(other, target, source, indent + 1, final=final)
+        self.branch(other, target, indent + 1, final=final)
+        return target
 
     def object(
-        self, entries: tuple[tuple[str, Compiled], ...], target: str, source: str, indent: int
-    ) -> None:
-        built = self.name("o")
-        self.emit(indent, f"{built} = {{}}")
+        self, entries: tuple[tuple[str, Compiled], ...], indent: int, *, root: bool
+    ) -> Entry:
+        # The values first, then one dict display (a single presized build, in key order),
+        # then the keys whose value is undefined deleted again (the order of the rest stays).
+        parts: dict[str, Entry] = {}
+        hook = self.after if root else None
         for key, node in entries:
             plan = node.plan
-            if plan is not None and plan[0] == "constant":
-                if plan[1] is not UNDEFINED:
-                    self.emit(indent, f"{built}[{key!r}] = {self.name('c', plan[1], bind=True)}")
+            if plan is not None and plan[0] == "constant" and plan[1] is UNDEFINED:
                 continue
-            item = self.name("v")
-            self.value(node, item, source, indent, final=True)
-            self.emit(indent, f"if {item} is not U:")
-            self.emit(indent + 1, f"{built}[{key!r}] = {item}")
-        self.emit(indent, f"{target} = {built}")
+            parts[key] = entry = self.expr(node, indent, final=True)
+            if hook is not None:
+                absent = None if entry.defined else "gap = True"
+                lines = hook(key, entry, absent)
+                if not lines and absent is not None:
+                    lines = [f"if {entry.var} is U: {absent}"]
+                for line in lines:
+                    self.emit(indent, line)
+        built = self.name("o")
+        display = ", ".join(f"{key!r}: {entry.var}" for key, entry in parts.items())
+        self.emit(indent, f"{built} = {{{display}}}")
+        optional = [(key, entry.var) for key, entry in parts.items() if not entry.defined]
+        if optional and hook is not None:
+            self.lines.insert(self.start, "    " * indent + "gap = False")
+            self.emit(indent, "if gap:")
+            indent += 1
+        for key, var in optional:
+            self.emit(indent, f"if {var} is U: del {built}[{key!r}]")
+        return Entry(built, parts, defined=True)
+
+
+def program(root: Compiled, after: Hook | None = None) -> Program:
+    """The source of a function equal to ``root.final`` for a ``dict`` payload.
+
+    When the root is an object, the lines of ``after`` (a :data:`Hook`) are inserted where the
+    value of each of its keys is known (they may not assign the names the generated code uses:
+    ``gap`` and ``[a-z]+[0-9]+``).
+    """
+    writer = _Writer(after)
+    if root.plan is not None and root.plan[0] == "object":
+        writer.start = len(writer.lines)
+        entry = writer.object(root.plan[1], 1, root=True)
+    else:
+        entry = writer.expr(root, 1, final=True)
+    head = [f"    {name} = _N" for name in dict.fromkeys(writer.guarded)]
+    return Program((*head, *writer.lines), writer.namespace, entry.var, entry.parts)
 
 
 def generate(root: Compiled) -> Callable[[dict[str, Any]], Any]:
     """A function equal to ``root.final`` for a ``dict`` payload, written out as one body."""
-    writer = _Writer()
-    writer.value(root, "result", "payload", 1, final=True)
-    body = "\n".join([*writer.head, *writer.lines])
-    source = f"def generated(payload):\n{body}\n    return result\n"
-    exec(compile(source, "<streamer.mapping generated>", "exec"), writer.namespace)
-    return writer.namespace["generated"]  # type: ignore[no-any-return]
+    code = program(root)
+    source = "\n".join(["def generated(payload):", *code.lines, f"    return {code.result}", ""])
+    namespace = dict(code.namespace)
+    exec(compile(source, "<streamer.mapping generated>", "exec"), namespace)
+    return namespace["generated"]  # type: ignore[no-any-return]

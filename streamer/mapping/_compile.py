@@ -16,13 +16,13 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from .._exceptions import MappingError
-from ._codegen import generate
+from ._codegen import Hook, Program, generate, program
 from ._directives import DIRECTIVES
 from ._js import UNDEFINED, type_name
 from ._nodes import Compiled, Context, constant, dynamic, failing
 from ._validate import validation_problems
 
-__all__ = ["Mapper", "compile_mapping", "compile_node", "is_directive"]
+__all__ = ["Mapper", "compile_mapping", "compile_node", "is_directive", "mapping_program"]
 
 Mapper = Callable[[Mapping[str, Any]], dict[str, Any]]
 
@@ -106,14 +106,7 @@ def compile_mapping(mapping: dict[str, Any]) -> Mapper:
     Raises :class:`MappingError` when Segment would reject the mapping when loading it; the
     returned function raises :class:`MappingError` where Segment fails while mapping.
     """
-    if not isinstance(mapping, dict):
-        raise MappingError(f"a mapping must be an object, got {type_name(mapping)}")
-    problems = validation_problems(mapping)
-    if problems:
-        raise MappingError("invalid mapping: " + "; ".join(problems))
-    if is_directive(mapping):
-        raise MappingError("a mapping must be an object of fields, not a single directive")
-    root = compile_node(mapping, Context(compile_node))
+    root = _compile_root(mapping)
     build, build_dict = root.final, generate(root)
 
     def mapper(event: Mapping[str, Any]) -> dict[str, Any]:
@@ -124,3 +117,24 @@ def compile_mapping(mapping: dict[str, Any]) -> Mapper:
         return build(event)  # type: ignore[no-any-return]
 
     return mapper
+
+
+def mapping_program(mapping: dict[str, Any], after: Hook | None = None) -> Program:
+    """The source code of ``compile_mapping(mapping)`` for a ``dict`` event.
+
+    For callers that generate one function doing more than mapping (the router inserts its
+    action's checks, through ``after``: see :func:`._codegen.program`); it raises
+    :class:`MappingError` as :func:`compile_mapping` does.
+    """
+    return program(_compile_root(mapping), after)
+
+
+def _compile_root(mapping: dict[str, Any]) -> Compiled:
+    if not isinstance(mapping, dict):
+        raise MappingError(f"a mapping must be an object, got {type_name(mapping)}")
+    problems = validation_problems(mapping)
+    if problems:
+        raise MappingError("invalid mapping: " + "; ".join(problems))
+    if is_directive(mapping):
+        raise MappingError("a mapping must be an object of fields, not a single directive")
+    return compile_node(mapping, Context(compile_node))

@@ -90,6 +90,15 @@ def _compile_comparison(node: Comparison) -> Trigger:
     test = _make_test(node.operator, node.value)
     if not node.path:
         key = node.root
+        if node.operator == "=":
+            # The presets' `type = "track"`: one frame instead of two on every event.
+            expected = node.value
+
+            def top_field_equals(event: Mapping[str, Any]) -> bool:
+                actual = event.get(key, UNDEFINED)
+                return type(actual) is str and actual == expected
+
+            return top_field_equals
 
         def top_field(event: Mapping[str, Any]) -> bool:
             return test(event.get(key, UNDEFINED))
