@@ -33,7 +33,7 @@ def _config(broker: KafkaBroker, topic: str, sandbox: SandboxServer, group: str,
         "metrics": {"port": None},
     }
     for section, values in overrides.items():
-        raw[section] = {**raw.get(section, {}), **values}
+        raw[section] = values if isinstance(values, list) else {**raw.get(section, {}), **values}
     return parse_config(raw, environ={})
 
 
@@ -283,3 +283,41 @@ def test_an_unwritable_dead_letter_topic_stops_processing_and_commits_nothing_pa
     # Later messages may have been delivered, but the commit never passed offset 0.
     assert kafka_broker.committed_offsets("g-dlq-down", topic).get(0, 0) == 0
     print(f"\ndelivered before stopping: {delivered}")
+
+
+def test_an_audience_is_found_or_created_once_and_joined_by_the_items(
+    kafka_broker: KafkaBroker, new_topic: Callable[..., str]
+) -> None:
+    topic = new_topic(partitions=1)
+    kafka_broker.create_topic(f"{topic}.dlq", 1)
+    identifies = [e for e in sample_events(400, seed=31, page_share=0)
+                  if e["type"] == "identify" and "userId" in e]
+    _produce_events(kafka_broker, topic, identifies)
+    ends = kafka_broker.end_offsets(topic)
+    subscriptions = [{
+        "name": "Newsletter joiners", "subscribe": 'type = "identify"',
+        "partnerAction": "upsertContactProfile", "audience": "Newsletter",
+        "mapping": {"user_id": {"@path": "$.userId"}, "traits": {"@path": "$.traits"},
+                    "message_id": {"@path": "$.messageId"},
+                    "timestamp": {"@path": "$.timestamp"}, "audience_update_mode": "add"},
+    }]
+
+    async def scenario() -> SandboxState:
+        sandbox = SandboxServer(SandboxState(ban=False))
+        await sandbox.start()
+        try:
+            for life in range(2):  # the second life finds the audience the first created
+                config = _config(kafka_broker, topic, sandbox, f"g-audience-{life}",
+                                 subscriptions=subscriptions)
+                pipeline = await build_pipeline(config)
+                assert await _run_until(pipeline, _committed_all(pipeline, topic, ends))
+            return sandbox.state
+        finally:
+            await sandbox.stop()
+
+    state = asyncio.run(scenario())
+    [audience] = state.audiences
+    assert audience["name"] == "Newsletter"
+    assert state.stats()["endpoints"]["audiences"]["requests"] == 2  # once per life, no more
+    assert {c["audience"]["id"] for c in state.contacts} == {audience["id"]}
+    assert set(audience["members"]) == {"user_id:" + e["userId"] for e in identifies}
