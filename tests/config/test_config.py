@@ -96,3 +96,18 @@ def test_unreadable_and_invalid_files(tmp_path: Path) -> None:
         load_config(_write(tmp_path, "kafka: [unclosed"))
     with pytest.raises(ConfigError, match="mapping"):
         load_config(_write(tmp_path, "- a list"))
+
+
+def test_the_shipped_example_is_valid_and_compiles() -> None:
+    from pathlib import Path
+
+    from streamer.config import load_config
+    from streamer.routing import compile_router
+
+    example = Path(__file__).parents[2] / "examples" / "streamer.yaml"
+    config = load_config(str(example), environ={"ORTTO_API_KEY": "pau-example"})
+    assert config.kafka is not None and config.kafka.bootstrap_servers == "127.0.0.1:9092"
+    assert config.delivery.rate_per_s == 20
+    router = compile_router(config.subscriptions)
+    assert router.audience_names == ("Buyers",)
+    assert [r.action for r in router.routes] == ["upsertContactProfile", "trackActivity"]
