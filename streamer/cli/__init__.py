@@ -19,7 +19,11 @@ _COMMANDS: dict[str, tuple[str, str]] = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="streamer", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="streamer",
+        description="Deliver Segment events from Kafka to Ortto, as Segment's Ortto (Actions) "
+        "destination would; nothing lost, rejects dead-lettered with the reason.",
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (module_name, help_text) in _COMMANDS.items():
         sub = commands.add_parser(name, help=help_text, description=help_text)
