@@ -109,7 +109,11 @@ class Pipeline:
             batcher=self.batcher, dead_letter=self.dead_letter, metrics=self.metrics,
             clock=clock, max_event_bytes=kafka.max_event_bytes,
         )
-        self.source = KafkaSource(kafka, self, overrides=consumer_overrides)
+        self._ends: dict[TopicPartitionKey, tuple[int, int]] = {}
+        self.source = KafkaSource(
+            kafka, self, overrides=consumer_overrides,
+            on_high_watermark=self._high_watermark,
+        )
         self.checkpoint = Checkpoint(
             self.tracker, self.dead_letter, self.source.commit, on_commit=self._committed
         )
@@ -221,8 +225,10 @@ class Pipeline:
 
     # -- rebalance (RebalanceHandler) --------------------------------------------------------
 
-    async def assigned(self, keys: list[TopicPartitionKey]) -> None:
-        self.tracker.assign(keys)
+    async def assigned(
+        self, keys: list[TopicPartitionKey], committed: dict[TopicPartitionKey, int]
+    ) -> None:
+        self.tracker.assign(keys, committed)
 
     async def revoked(
         self, keys: list[TopicPartitionKey], *, lost: bool
@@ -251,6 +257,25 @@ class Pipeline:
         for (topic, partition), offset in offsets.items():
             self.metrics.committed_offset.labels(topic, str(partition)).set(offset)
 
+    def _high_watermark(self, topic: str, partition: int, low: int, high: int) -> None:
+        # On the consumer's thread: a plain dict store, read by the loop at the next checkpoint.
+        self._ends[(topic, partition)] = (low, high)
+
+    def lag(self) -> dict[TopicPartitionKey, int]:
+        """Per partition: messages from the first not done (the commit point) to the end."""
+        out: dict[TopicPartitionKey, int] = {}
+        for state in self.tracker:
+            ends = self._ends.get(state.key)
+            if ends is None:
+                continue
+            low, high = ends
+            done_up_to = state.committable()
+            if done_up_to is None:
+                # Nothing read yet: reading starts at the commit, or at the log's start.
+                done_up_to = state.committed if state.committed is not None else max(low, 0)
+            out[state.key] = max(0, high - done_up_to)
+        return out
+
     def watermarks(self) -> dict[TopicPartitionKey, tuple[int, float] | None]:
         """Per partition: the offset holding the commit back and for how long (or None)."""
         now = self._clock()
@@ -262,6 +287,8 @@ class Pipeline:
 
     def _watermarks(self) -> None:
         seconds, offset = self.metrics.holdback_seconds, self.metrics.holdback_offset
+        for (topic, partition), behind in self.lag().items():
+            self.metrics.consumer_lag.labels(topic, str(partition)).set(behind)
         now = self._clock()
         for (topic, partition), held in self.watermarks().items():
             labels = (topic, str(partition))

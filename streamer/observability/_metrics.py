@@ -67,6 +67,11 @@ class Metrics:
             "streamer_committed_offset", "Last committed offset.", ["topic", "partition"],
             registry=r,
         )
+        self.consumer_lag = Gauge(
+            "streamer_consumer_lag",
+            "Messages from the first one not yet done (the commit point) to the partition's end.",
+            ["topic", "partition"], registry=r,
+        )
         self.holdback_offset = Gauge(
             "streamer_commit_holdback_offset",
             "Offset of the oldest unfinished message holding back the commit (-1: none).",

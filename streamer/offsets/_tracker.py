@@ -140,12 +140,18 @@ class OffsetTracker:
     def __init__(self) -> None:
         self._partitions: dict[TopicPartitionKey, PartitionOffsets] = {}
 
-    def assign(self, keys: Iterable[TopicPartitionKey]) -> None:
+    def assign(
+        self,
+        keys: Iterable[TopicPartitionKey],
+        committed: dict[TopicPartitionKey, int] | None = None,
+    ) -> None:
+        """Start tracking ``keys``; ``committed``: the group's offsets for them, where known."""
+        known = committed or {}
         for key in keys:
             old = self._partitions.get(key)
             if old is not None:
                 old.revoked = True
-            self._partitions[key] = PartitionOffsets(key)
+            self._partitions[key] = PartitionOffsets(key, known.get(key))
 
     def revoke(
         self, keys: Iterable[TopicPartitionKey]

@@ -11,8 +11,8 @@ Lifecycle:
 1. ``start()``: create the consumer (auto-commit off, cooperative-sticky assignment) and
    subscribe.
 2. ``poll()``: the next messages (up to ``poll_batch``), or an empty list after a short wait.
-3. On assignment: ``handler.assigned(keys)``; new partitions are paused too if consumption is
-   paused (back-pressure).
+3. On assignment: ``handler.assigned(keys, committed)`` (the group's offsets, for the lag);
+   new partitions are paused too if consumption is paused (back-pressure).
 4. On revocation: ``handler.revoked(keys)`` gives in-flight work its deadline and returns the
    offsets that are done; they are committed synchronously before the partitions go.
    On loss (the group moved on without us) nothing is committed.
@@ -27,6 +27,7 @@ from collections.abc import Callable, Coroutine, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol, TypeVar
 
+import orjson
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
 from .._exceptions import KafkaClientError
@@ -41,7 +42,11 @@ T = TypeVar("T")
 
 
 class RebalanceHandler(Protocol):
-    async def assigned(self, keys: list[TopicPartitionKey]) -> None: ...
+    async def assigned(
+        self, keys: list[TopicPartitionKey], committed: dict[TopicPartitionKey, int]
+    ) -> None:
+        """New partitions, with the group's committed offsets where there are some."""
+        ...
 
     async def revoked(
         self, keys: list[TopicPartitionKey], *, lost: bool
@@ -59,12 +64,16 @@ class KafkaSource:
         poll_timeout_s: float = 0.1,
         overrides: dict[str, Any] | None = None,
         on_commit_error: Callable[[str], None] | None = None,
+        on_high_watermark: Callable[[str, int, int, int], None] | None = None,
+        stats_interval_ms: int = 5_000,
     ) -> None:
         self._config = config
         self._handler = handler
         self._poll_timeout = poll_timeout_s
         self._overrides = overrides or {}
         self._on_commit_error = on_commit_error
+        self._on_high_watermark = on_high_watermark
+        self._stats_interval_ms = stats_interval_ms
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="streamer-kafka")
         self._consumer: Any = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -94,6 +103,11 @@ class KafkaSource:
             **cfg.consumer,
             **self._overrides,
         }
+        if self._on_high_watermark is not None and self._stats_interval_ms > 0:
+            # librdkafka knows each partition's end from its fetches and reports it in its
+            # statistics, from inside consume(): no extra request to the broker.
+            settings.setdefault("statistics.interval.ms", self._stats_interval_ms)
+            settings["stats_cb"] = self._statistics
         # The protocol decides assign vs incremental_assign in the callbacks; confluent-kafka
         # does not expose it, so it is read from the strategy actually configured.
         self._cooperative = "cooperative" in str(settings["partition.assignment.strategy"])
@@ -147,6 +161,21 @@ class KafkaSource:
         if err is not None and self._on_commit_error is not None:
             self._on_commit_error(str(err))
 
+    def _statistics(self, text: str) -> None:
+        report = self._on_high_watermark
+        if report is None:
+            return
+        try:
+            topics = orjson.loads(text).get("topics", {})
+        except orjson.JSONDecodeError:
+            return
+        for topic, data in topics.items():
+            for name, partition in data.get("partitions", {}).items():
+                low, high = partition.get("lo_offset", -1), partition.get("hi_offset", -1)
+                number = int(name)
+                if number >= 0 and high >= 0 and (topic, number) in self.assignment:
+                    report(topic, number, low, high)
+
     async def pause(self) -> None:
         if not self.paused:
             self.paused = True
@@ -184,7 +213,14 @@ class KafkaSource:
     def _on_assign(self, consumer: Any, partitions: list[TopicPartition]) -> None:
         keys = [(tp.topic, tp.partition) for tp in partitions]
         log.info("assigned %s", keys)
-        self._ask_loop(self._handler.assigned(keys))
+        committed: dict[TopicPartitionKey, int] = {}
+        try:
+            for tp in consumer.committed(partitions, 10.0):
+                if tp.offset >= 0:
+                    committed[(tp.topic, tp.partition)] = tp.offset
+        except KafkaException as exc:  # only the lag display needs them
+            log.warning("cannot read committed offsets of %s: %s", keys, exc)
+        self._ask_loop(self._handler.assigned(keys, committed))
         if self._cooperative:
             consumer.incremental_assign(partitions)
         else:

@@ -224,7 +224,7 @@ def test_back_pressure_pauses_consumption_while_ortto_holds_everything(
             pipeline = await build_pipeline(_config(
                 kafka_broker, topic, sandbox, "g-pressure",
                 kafka={"poll_batch": 100}, delivery={"max_pending_items": high},
-            ))
+            ), consumer_overrides={"statistics.interval.ms": 200})
             task = asyncio.create_task(pipeline.run())
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline and not pipeline.source.paused:
@@ -232,6 +232,12 @@ def test_back_pressure_pauses_consumption_while_ortto_holds_everything(
             await asyncio.sleep(1.0)  # paused: consumption must not move any more
             consumed_while_held = pipeline.stats().consumed
             paused = pipeline.source.paused
+            # Nothing is done: the lag (commit point to partition end) is the whole topic.
+            registry = pipeline.metrics.registry
+            lag = sum(registry.get_sample_value(
+                "streamer_consumer_lag", {"topic": topic, "partition": str(p)}) or 0
+                for p in ends)
+            assert lag == len(events)
             sandbox.state.release()
             while time.monotonic() < deadline + 60 and not all(
                 pipeline.committed.get((topic, p), 0) >= e for p, e in ends.items()
