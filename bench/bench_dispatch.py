@@ -43,9 +43,16 @@ class _NoDeadLetters:
         raise AssertionError(f"unexpected reject: {rejection}")
 
 
-def _messages(count: int, partitions: int = 4) -> list[FakeMessage]:
+def _messages(count: int, partitions: int = 4, run: int = 250) -> list[FakeMessage]:
+    """Runs of ``run`` messages per partition, round robin: the shape of consumed fetches."""
     values = [orjson.dumps(e) for e in sample_events(count, seed=3, page_share=0.0)]
-    return [FakeMessage("events", i % partitions, i // partitions, v) for i, v in enumerate(values)]
+    offsets = [0] * partitions
+    messages = []
+    for i, value in enumerate(values):
+        partition = (i // run) % partitions
+        messages.append(FakeMessage("events", partition, offsets[partition], value))
+        offsets[partition] += 1
+    return messages
 
 
 def one_run(messages: list[FakeMessage], poll_batch: int = 1000) -> float:

@@ -59,22 +59,25 @@ class Dispatcher:
         now = self._clock()
         tracker = self._tracker
         decode, route, add = self._decode, self._route, self._batcher.add
-        fits, max_event = self._batcher.fits, self._max_event_bytes
+        max_item, max_event = self._batcher.max_item_bytes, self._max_event_bytes
         dumps = orjson.dumps
         per_topic: dict[str, int] = {}
-        filtered = skipped = 0
-        last: tuple[str, int] | None = None
+        filtered = skipped = run = 0
+        # Fetches come in runs of one partition: look its state up once per run.
+        last_topic, last_partition = "", -1
         state: PartitionOffsets | None = None
         for message in messages:
             if message.error() is not None:
                 self._consumer_error(message)
                 continue
-            topic, partition = message.topic(), message.partition()
-            if last != (topic, partition) or state is None:
-                last = (topic, partition)
-                state = tracker.partition(topic, partition)
-                per_topic.setdefault(topic, 0)
-            per_topic[topic] += 1
+            partition = message.partition()
+            if partition != last_partition or state is None or message.topic() != last_topic:
+                if run:
+                    per_topic[last_topic] = per_topic.get(last_topic, 0) + run
+                    run = 0
+                last_topic, last_partition = message.topic(), partition
+                state = tracker.partition(last_topic, partition)
+            run += 1
             offset = message.offset()
             value = message.value()
             try:
@@ -111,7 +114,7 @@ class Dispatcher:
                             outcome.route, 400, f"item cannot be serialised: {exc}",
                             "serialise", event))
                         continue
-                    if not fits(item):
+                    if len(item) > max_item:
                         self._reject(message, ticket, self._rejection(
                             outcome.route, 413,
                             f"the item has {len(item):,} bytes of JSON, more than one request "
@@ -125,6 +128,8 @@ class Dispatcher:
                     skipped += 1
                     self._metrics.skipped.labels(outcome.route.action).inc()
                     ticket.settle()
+        if run:
+            per_topic[last_topic] = per_topic.get(last_topic, 0) + run
         for topic, count in per_topic.items():
             self._metrics.consumed.labels(topic).inc(count)
             self.consumed += count

@@ -124,7 +124,12 @@ class Batcher:
 
     def fits(self, item: bytes) -> bool:
         """Whether ``item`` can travel at all: a request of it alone stays within the bytes."""
-        return len(item) + 2 <= self._max_bytes
+        return len(item) <= self.max_item_bytes
+
+    @property
+    def max_item_bytes(self) -> int:
+        """The largest item that fits a request alone (``[`` and ``]`` around it)."""
+        return self._max_bytes - 2
 
     def take_ready(self) -> list[Batch]:
         """Batches closed by size or bytes since the last call."""
