@@ -8,6 +8,7 @@ import signal
 
 from ..config import Config
 from ._build import build_pipeline
+from ._pipeline import Pipeline
 
 __all__ = ["run_until_signalled"]
 
@@ -32,6 +33,6 @@ async def run_until_signalled(config: Config) -> None:
     )
 
 
-def _stop(pipeline: object, sig: signal.Signals) -> None:
+def _stop(pipeline: Pipeline, sig: signal.Signals) -> None:
     log.info("%s received: stopping (in-flight work gets the grace period)", sig.name)
-    pipeline.stop()  # type: ignore[attr-defined]
+    pipeline.stop()
