@@ -48,9 +48,9 @@ class Outcomes:
         metrics.batch_size.observe(len(batch))
         metrics.request_latency.labels(batch.route.path).observe(seconds)
         now_ms = self._wall() * 1000.0
-        stamps = [t.message.timestamp() for t in tickets]
         metrics.end_to_end.observe_many(
-            max(0.0, (now_ms - stamp) / 1000.0) for kind, stamp in stamps if kind
+            max(0.0, (now_ms - stamp) / 1000.0)
+            for kind, stamp in (t.message.timestamp() for t in tickets) if kind
         )
 
     def rejected(

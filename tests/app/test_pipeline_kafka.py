@@ -58,6 +58,17 @@ def _produce_events(broker: KafkaBroker, topic: str, events: list[dict[str, Any]
     broker.produce(topic, [orjson.dumps(e) for e in events])
 
 
+def _topic_with(
+    broker: KafkaBroker, new_topic: Callable[..., str], partitions: int,
+    events: list[dict[str, Any]],
+) -> tuple[str, dict[int, int]]:
+    """A fresh topic (and its dead-letter topic) holding ``events``; its end offsets."""
+    topic = new_topic(partitions=partitions)
+    broker.create_topic(f"{topic}.dlq", 1)
+    _produce_events(broker, topic, events)
+    return topic, broker.end_offsets(topic)
+
+
 def _committed_all(pipeline: Pipeline, topic: str, ends: dict[int, int]) -> Callable[[], bool]:
     """What this process committed (enough when it is the group's only life)."""
     return lambda: all(pipeline.committed.get((topic, p), 0) >= e for p, e in ends.items())
@@ -120,11 +131,8 @@ def test_every_event_is_delivered_filtered_or_dead_lettered(
 def test_committed_offsets_never_pass_a_request_held_open(
     kafka_broker: KafkaBroker, new_topic: Callable[..., str]
 ) -> None:
-    topic = new_topic(partitions=1)
-    kafka_broker.create_topic(f"{topic}.dlq", 1)
     events = [e for e in sample_events(1500, seed=5, page_share=0) if e["type"] == "track"]
-    _produce_events(kafka_broker, topic, events)
-    ends = kafka_broker.end_offsets(topic)
+    topic, ends = _topic_with(kafka_broker, new_topic, 1, events)
 
     async def scenario() -> tuple[dict[int, int], dict[int, int], int]:
         sandbox = SandboxServer(SandboxState(ban=False))
@@ -163,11 +171,8 @@ def test_committed_offsets_never_pass_a_request_held_open(
 def test_a_restarted_process_resumes_from_committed_offsets(
     kafka_broker: KafkaBroker, new_topic: Callable[..., str]
 ) -> None:
-    topic = new_topic(partitions=2)
-    kafka_broker.create_topic(f"{topic}.dlq", 1)
     events = list(sample_events(2000, seed=9, page_share=0))
-    _produce_events(kafka_broker, topic, events)
-    ends = kafka_broker.end_offsets(topic)
+    topic, ends = _topic_with(kafka_broker, new_topic, 2, events)
 
     async def scenario() -> tuple[SandboxState, dict[int, int], dict[int, int]]:
         state = SandboxState(ban=False)
@@ -209,11 +214,8 @@ def test_a_restarted_process_resumes_from_committed_offsets(
 def test_back_pressure_pauses_consumption_while_ortto_holds_everything(
     kafka_broker: KafkaBroker, new_topic: Callable[..., str]
 ) -> None:
-    topic = new_topic(partitions=2)
-    kafka_broker.create_topic(f"{topic}.dlq", 1)
     events = list(sample_events(6000, seed=8, page_share=0))
-    _produce_events(kafka_broker, topic, events)
-    ends = kafka_broker.end_offsets(topic)
+    topic, ends = _topic_with(kafka_broker, new_topic, 2, events)
     high = 300
 
     async def scenario() -> tuple[int, bool, int]:
@@ -294,12 +296,9 @@ def test_an_unwritable_dead_letter_topic_stops_processing_and_commits_nothing_pa
 def test_an_audience_is_found_or_created_once_and_joined_by_the_items(
     kafka_broker: KafkaBroker, new_topic: Callable[..., str]
 ) -> None:
-    topic = new_topic(partitions=1)
-    kafka_broker.create_topic(f"{topic}.dlq", 1)
     identifies = [e for e in sample_events(400, seed=31, page_share=0)
                   if e["type"] == "identify" and "userId" in e]
-    _produce_events(kafka_broker, topic, identifies)
-    ends = kafka_broker.end_offsets(topic)
+    topic, ends = _topic_with(kafka_broker, new_topic, 1, identifies)
     subscriptions = [{
         "name": "Newsletter joiners", "subscribe": 'type = "identify"',
         "partnerAction": "upsertContactProfile", "audience": "Newsletter",

@@ -11,7 +11,7 @@ The checks are the promise of streamer, stated on what can be observed from outs
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -128,7 +128,7 @@ class Scenario:
 
     def wait(
         self, condition: Callable[[], bool], timeout: float, *, every: float = 0.5,
-        alive: list[StreamerProcess] = (),  # type: ignore[assignment]
+        alive: Sequence[StreamerProcess] = (),
         what: str = "condition",
     ) -> None:
         """Poll ``condition``, checking commit safety each round; fail on timeout or a death."""
