@@ -32,7 +32,7 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from streamer.actions import compile_processor, get_action, presets
+from streamer.actions import _scan, compile_processor, get_action, presets
 from streamer.mapping import compile_mapping, compile_trigger
 from streamer.routing import Accepted, compile_router
 
@@ -204,6 +204,7 @@ def main() -> int:
     best = {name: min(t) for name, t in timings.items()}
     print(f"{count} events per run ({len(distinct)} distinct, 50% identify, 50% track, "
           f"{size:.0f} bytes of JSON each on average), {args.runs} runs, CPU time of one core")
+    print(f"per-item scans: {'compiled (mypyc)' if _scan.COMPILED else 'plain Python'}")
     print("stages (best run of each cumulative pipeline, differences):")
     previous = 0.0
     stages = list(steps)[:-1]

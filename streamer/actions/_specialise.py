@@ -24,8 +24,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-from ._clean import _has_empty_key, _rebuild, clean_item
+from ._clean import clean_item
 from ._model import Field, Refusal
+from ._scan import COMPILED, has_empty_key, without_empty_keys
 from ._validate import Validator, _fast_check, _fast_object_check, _py_types
 from ._values import FORMAT_CHECKS
 
@@ -145,7 +146,7 @@ def check_source(
         return None
     env: dict[str, Any] = {
         "MISSING": missing, "complete": general_checker(general.complete),
-        "has_empty": _has_empty_key, "rebuild": _rebuild,
+        "has_empty": has_empty_key, "rebuild": without_empty_keys,
     }
     tests: dict[str, _Tests] = {}
     for n, (key, source) in enumerate(mapping.items()):
@@ -199,15 +200,20 @@ def _value_tests(n: int, field: Field, source: Any, env: dict[str, Any], fail: s
                 # else: a key the object never has (an undefined constant)
         rest += [f"if not C{n}_{i}({v}): {fail}" for i in range(len(checks))]
         if dict in types and written_out is None:
-            # has_empty(v), its first level written inline (one call less per item and field)
-            rest += [
-                f"if '' in {v}: dirty = True",
-                "else:",
-                f"    for x in {v}.values():",
-                "        if type(x) is dict and has_empty(x):",
-                "            dirty = True",
-                "            break",
-            ]
+            if COMPILED:
+                rest.append(f"if has_empty({v}): dirty = True")
+            else:
+                # has_empty(v), its first level written inline (one call less per item and field)
+                rest += [
+                    f"if '' in {v}: dirty = True",
+                    "else:",
+                    f"    for x in {v}.values():",
+                    "        if type(x) is dict and has_empty(x):",
+                    "            dirty = True",
+                    "            break",
+                ]
+        if parts is not None and written_out is not None:
+            return rest  # an object the mapping code has just built: a dict, never missing
         if absent is not None:
             # One type test in the common case; what it lets through is sorted out after.
             odd = [f"if {v} is MISSING: {absent}"]

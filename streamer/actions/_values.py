@@ -12,13 +12,15 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final
+
+from ._scan import complete_date_time_check, is_date_time, is_ipv4
 
 __all__ = [
     "FORMAT_CHECKS",
     "FORMAT_LABELS",
+    "complete_date_time_check",
     "describe_type",
     "is_date_time",
     "is_ipv4",
@@ -40,80 +42,7 @@ def js_trim(text: str) -> str:
     return text.strip(JS_WHITESPACE)
 
 
-# --- formats (ajv-formats 2.x, "full" mode) ---------------------------------------------------
-
-_JS_SPACE_CLASS = "".join(f"\\u{ord(c):04x}" for c in JS_WHITESPACE)
-# ajv-formats splits a date-time on one separator (`t`, `T` or whitespace) into a full-date and a
-# time; neither part can contain a separator, so one pattern with exactly one separator is the
-# same test. The time zone is optional in ajv-formats 2.x (its check never rejects a missing one).
-_DATE_TIME = re.compile(
-    r"([0-9]{4})-([0-9]{2})-([0-9]{2})[tT" + _JS_SPACE_CLASS + r"]"
-    r"([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.[0-9]+)?(?:[zZ]|[+-][0-9]{2}(?::?[0-9]{2})?)?"
-).fullmatch
-_DAYS: Final = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
-
-
-_OCTETS: Final = frozenset(str(n) for n in range(256))
-
-
-def is_ipv4(text: str) -> bool:
-    """The ``ipv4`` format: four decimal octets without leading zeros."""
-    # Same answers as ajv-formats' pattern (whose octets are exactly the strings "0" to "255"),
-    # at a fraction of the cost of the regular expression.
-    parts = text.split(".")
-    return (
-        len(parts) == 4
-        and parts[0] in _OCTETS
-        and parts[1] in _OCTETS
-        and parts[2] in _OCTETS
-        and parts[3] in _OCTETS
-    )
-
-
-_from_iso = datetime.fromisoformat
-
-
-def is_date_time(text: str) -> bool:
-    """The ``date-time`` format of ajv-formats 2.x (RFC 3339, calendar-checked)."""
-    # Fast path for the shape nearly every timestamp has (YYYY-MM-DDTHH:MM:SS[.fff]Z): with the
-    # separators pinned, Python's C parser accepts exactly what ajv-formats accepts (ASCII
-    # digits, real calendar days, hour <= 23, minute and second <= 59); anything else, such as a
-    # leap second, goes through the complete check. (Python ignores fraction digits beyond the
-    # sixth and accepts an empty fraction: hence the length bounds.)
-    if (
-        len(text) >= 20
-        and text[-1] == "Z"
-        and text[4] == "-"
-        and text[7] == "-"
-        and text[10] in "Tt "
-        and text[13] == ":"
-        and text[16] == ":"
-        and (len(text) == 20 or (text[19] == "." and 22 <= len(text) <= 27))
-    ):
-        try:
-            _from_iso(text)
-        except ValueError:
-            pass
-        else:
-            return True
-    return complete_date_time_check(text)
-
-
-def complete_date_time_check(text: str) -> bool:
-    """ajv-formats' ``date-time`` check, rule by rule (the reference for the fast path)."""
-    match = _DATE_TIME(text)
-    if match is None:
-        return False
-    year, month, day, hour, minute, second = map(int, match.groups())
-    if not 1 <= month <= 12 or day < 1:
-        return False
-    leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
-    if day > (29 if month == 2 and leap else _DAYS[month]):
-        return False
-    return (hour <= 23 and minute <= 59 and second <= 59) or (
-        hour == 23 and minute == 59 and second == 60
-    )
-
+# --- formats (ajv-formats 2.x, "full" mode): in _scan, compiled where the build can -------
 
 FORMAT_CHECKS: Final[dict[str, Callable[[str], bool]]] = {
     "ipv4": is_ipv4,

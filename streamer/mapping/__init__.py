@@ -21,7 +21,7 @@ from .._exceptions import MappingError
 from ._codegen import Entry, Program
 from ._compile import Mapper, compile_mapping, mapping_program
 from ._js import UNDEFINED
-from ._trigger import Trigger, compile_trigger
+from ._trigger import Trigger, compile_trigger, field_equality
 
 __all__ = [
     "UNDEFINED",
@@ -32,5 +32,6 @@ __all__ = [
     "Trigger",
     "compile_mapping",
     "compile_trigger",
+    "field_equality",
     "mapping_program",
 ]

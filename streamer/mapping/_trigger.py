@@ -34,7 +34,7 @@ from ._fql import Comparison, Node, parse_fql
 from ._js import UNDEFINED, is_number, to_number
 from ._paths import Getter, make_getter
 
-__all__ = ["Trigger", "compile_trigger"]
+__all__ = ["Trigger", "compile_trigger", "field_equality"]
 
 Trigger = Callable[[Mapping[str, Any]], bool]
 _Test = Callable[[Any], bool]
@@ -46,6 +46,27 @@ def compile_trigger(text: str) -> Trigger:
     Raises :class:`~streamer.MappingError` (with column and reason) for an invalid trigger.
     """
     return _compile_node(parse_fql(text))
+
+
+def field_equality(text: str) -> tuple[str, str] | None:
+    """``(field, value)`` when the trigger is exactly ``field = "value"`` on a top-level field
+    (the presets' ``type = "track"``), else ``None``.
+
+    The trigger then matches an event when ``event.get(field)`` is a ``str`` equal to
+    ``value``: the router reads a field that several such triggers share once per event.
+    Raises :class:`~streamer.MappingError` as :func:`compile_trigger` does.
+    """
+    node: Node = parse_fql(text)
+    while not isinstance(node, Comparison) and len(node.children) == 1:
+        node = node.children[0]
+    if (
+        isinstance(node, Comparison)
+        and not node.path
+        and node.operator == "="
+        and type(node.value) is str
+    ):
+        return node.root, node.value
+    return None
 
 
 def _compile_node(node: Node) -> Trigger:

@@ -25,7 +25,7 @@ import orjson
 from .._exceptions import ConfigError, MappingError
 from ..actions import ACTIONS, Action, Refusal, audience_tags, item_checker, presets, validator_for
 from ..config import MAX_SUBSCRIPTIONS, SubscriptionConfig
-from ..mapping import compile_mapping, compile_trigger
+from ..mapping import UNDEFINED, compile_mapping, compile_trigger, field_equality
 from ._fused import fused_step
 from ._types import Accepted, Outcome, Rejected, Route, Skipped
 
@@ -35,6 +35,7 @@ MAX_BATCH_ITEMS = 500
 """The most items Ortto's Segment endpoints take in one request."""
 
 _Step = Callable[[Mapping[str, Any]], Outcome]
+_Trigger = Callable[[Mapping[str, Any]], bool]
 
 
 class Router:
@@ -57,14 +58,14 @@ class Router:
 
     def __init__(
         self,
-        steps: Sequence[tuple[Route, Callable[[Mapping[str, Any]], bool], _Step]],
+        steps: Sequence[tuple[Route, str, _Trigger, _Step]],
         audience_names: Sequence[str],
         max_items: Sequence[int],
     ) -> None:
-        self.routes = tuple(route for route, _, _ in steps)
+        self.routes = tuple(route for route, _, _, _ in steps)
         self.audience_names = tuple(audience_names)
         self._max_items = dict(zip(self.routes, max_items, strict=True))
-        self.route = _route_function([(trigger, step) for _, trigger, step in steps])
+        self.route = _route_function([(text, trigger, step) for _, text, trigger, step in steps])
 
     def max_items(self, route: Route) -> int:
         """Most items of ``route`` in one request (its mapping's batch settings, at most 500)."""
@@ -91,7 +92,7 @@ def compile_router(
             f"subscriptions: {len(configured)} given, a destination holds at most "
             f"{MAX_SUBSCRIPTIONS}"
         )
-    steps: list[tuple[Route, Callable[[Mapping[str, Any]], bool], _Step]] = []
+    steps: list[tuple[Route, str, _Trigger, _Step]] = []
     limits: list[int] = []
     audience_names: list[str] = []
     for index, sub in enumerate(configured):
@@ -133,7 +134,7 @@ def compile_router(
             step = _unresolved_step(route)
         else:
             step = _make_step(route, mapping, action, audience_id, sub.mapping)
-        steps.append((route, trigger, step))
+        steps.append((route, sub.trigger, trigger, step))
         limits.append(_max_items(sub.mapping))
     if problems:
         summary = "invalid subscriptions:\n  " + "\n  ".join(problems)
@@ -266,14 +267,31 @@ def _settler(
 
 
 def _route_function(
-    steps: Sequence[tuple[Callable[[Mapping[str, Any]], bool], _Step]],
+    steps: Sequence[tuple[str, _Trigger, _Step]],
 ) -> Callable[[Mapping[str, Any]], list[Outcome]]:
-    """``[step(event) for trigger, step in steps if trigger(event)]``, written out."""
-    namespace: dict[str, Any] = {}
+    """``[step(event) for _, trigger, step in steps if trigger(event)]``, written out.
+
+    A trigger that is ``field = "value"`` on a top-level field (the presets' ``type = ...``)
+    is written as a string comparison, and the field is read once for all such triggers.
+    """
+    namespace: dict[str, Any] = {"U": UNDEFINED}
     lines = ["def route(event):", "    out = []", "    add = out.append"]
-    for n, (trigger, step) in enumerate(steps):
-        namespace[f"t{n}"], namespace[f"s{n}"] = trigger, step
-        lines.append(f"    if t{n}(event): add(s{n}(event))")
+    fields: dict[str, str] = {}
+    for n, (text, trigger, step) in enumerate(steps):
+        namespace[f"s{n}"] = step
+        equality = field_equality(text)
+        if equality is None:
+            namespace[f"t{n}"] = trigger
+            lines.append(f"    if t{n}(event): add(s{n}(event))")
+            continue
+        field, value = equality
+        var = fields.get(field)
+        if var is None:
+            var = fields[field] = f"f{len(fields)}"
+            # Segment's `=` needs a string: anything else equals no value.
+            lines += [f"    {var} = event.get({field!r}, U)",
+                      f"    if {var}.__class__ is not str: {var} = None"]
+        lines.append(f"    if {var} == {value!r}: add(s{n}(event))")
     lines.append("    return out")
     exec(compile("\n".join(lines) + "\n", "<router>", "exec"), namespace)
     route: Callable[[Mapping[str, Any]], list[Outcome]] = namespace["route"]

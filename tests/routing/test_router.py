@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from streamer import ConfigError
+from streamer import ConfigError, MappingError
 from streamer.config import SubscriptionConfig
+from streamer.mapping import field_equality
 from streamer.routing import (
     Accepted,
     Rejected,
@@ -102,6 +103,52 @@ def test_one_outcome_per_matching_subscription_in_order() -> None:
     assert [o.route.name for o in outcomes] == ["all tracks", "sign-ups as contacts"]
     assert [o.route.index for o in outcomes] == [0, 2]
     assert outcomes[1] == Accepted(router.routes[2], {"user_id": "u1"})
+
+
+_USER = {"user_id": {"@path": "$.userId"}}
+
+
+@pytest.mark.parametrize(
+    ("event", "expected"),
+    [
+        (track(), ["tracks", "tracks again", "track or page", "sign-ups", "tracks in a group"]),
+        (identify(), ["contacts"]),
+        (track(type=["track"]), ["sign-ups"]),  # `=` needs a string: a list equals nothing
+        (track(type=None), ["sign-ups"]),
+        (track(event=1), ["tracks", "tracks again", "track or page", "tracks in a group"]),
+        ({"userId": "u1"}, []),
+    ],
+)
+def test_equality_triggers_read_their_field_once_and_keep_segment_rules(
+    event: dict[str, Any], expected: list[str]
+) -> None:
+    # Triggers of the form `field = "value"` share one read of the field in the generated
+    # router; the others are called as compiled. Both kinds must keep the configured order.
+    router = compile_router([
+        sub(name="tracks", subscribe='type = "track"', partnerAction="trackActivity",
+            mapping=SIMPLE_TRACK),
+        sub(name="contacts", subscribe='type = "identify"', partnerAction="upsertContactProfile",
+            mapping=_USER),
+        sub(name="tracks again", subscribe='type = "track"', partnerAction="upsertContactProfile",
+            mapping=_USER),
+        sub(name="track or page", subscribe='type = "track" or type = "page"',
+            partnerAction="upsertContactProfile", mapping=_USER),
+        sub(name="sign-ups", subscribe='event = "Signed Up"', partnerAction="upsertContactProfile",
+            mapping=_USER),
+        sub(name="tracks in a group", subscribe='(type = "track")',
+            partnerAction="upsertContactProfile", mapping=_USER),
+    ])
+    assert [o.route.name for o in router.route(event)] == expected
+
+
+def test_field_equality_recognises_only_top_level_string_equality() -> None:
+    assert field_equality('type = "track"') == ("type", "track")
+    assert field_equality('(event = "Signed Up")') == ("event", "Signed Up")
+    for text in ('type != "track"', 'properties.plan = "pro"', 'type = "a" or type = "b"',
+                 "properties.total > 5", "type != null"):
+        assert field_equality(text) is None, text
+    with pytest.raises(MappingError):
+        field_equality('type = "track" and')
 
 
 def test_a_given_mapping_is_used_exactly_as_written() -> None:
