@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from setuptools import setup
@@ -24,6 +25,17 @@ def _say(message: str) -> None:
     print(f"streamer build: {message}", file=sys.stderr)
 
 
+def _fall_back(reason: str) -> None:
+    # An editable install built earlier left compiled files beside the source, and Python
+    # would keep importing them instead of the source: remove them.
+    _say(f"{reason}; the scans stay plain Python")
+    for module in COMPILED_MODULES:
+        source = Path(module)
+        for built in source.parent.glob(f"{source.stem}*.so"):
+            built.unlink()
+            _say(f"removed the earlier build {built}")
+
+
 class OptionalBuildExt(build_ext):
     """``build_ext`` that gives up without failing the build: the Python source still works."""
 
@@ -31,28 +43,30 @@ class OptionalBuildExt(build_ext):
         try:
             super().run()
         except Exception as exc:  # any compiler trouble: fall back to Python
-            _say(f"compiling the scans failed ({exc}); they stay plain Python")
+            _fall_back(f"compiling the scans failed ({exc!r})")
 
     def build_extension(self, ext: Any) -> None:
         try:
             super().build_extension(ext)
         except Exception as exc:
-            _say(f"compiling {ext.name} failed ({exc}); it stays plain Python")
+            _fall_back(f"compiling {ext.name} failed ({exc!r})")
 
 
 def _extensions() -> list[Any]:
     if os.environ.get("STREAMER_PURE_PYTHON"):
-        _say("STREAMER_PURE_PYTHON is set: the scans stay plain Python")
+        _fall_back("STREAMER_PURE_PYTHON is set")
         return []
     try:
         from mypyc.build import mypycify
     except ImportError:
-        _say("mypyc is not available: the scans stay plain Python")
+        _fall_back("mypyc is not available")
         return []
     try:
-        return list(mypycify(COMPILED_MODULES, opt_level="3"))
-    except Exception as exc:
-        _say(f"mypyc could not translate the scans ({exc}); they stay plain Python")
+        # Only the listed module is analysed: its package's other imports (pydantic, ...) are
+        # not installed in an isolated build environment.
+        return list(mypycify(["--follow-imports=skip", *COMPILED_MODULES], opt_level="3"))
+    except (Exception, SystemExit) as exc:  # mypyc exits on a type error
+        _fall_back(f"mypyc could not translate the scans ({exc!r})")
         return []
 
 
