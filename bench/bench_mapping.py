@@ -14,6 +14,10 @@ on every event:
 and the whole ``Router.route`` + ``orjson.dumps`` path as the pipeline runs it (decoding is not
 counted). It prints each stage's cost and the events/s of the median and of the best run (on a
 shared machine, interference only ever adds time). Target: >= 150,000 events/s.
+
+``--instructions`` also counts the CPU instructions per event of that path with valgrind's
+callgrind: a figure that does not depend on what else the machine is doing, for comparing two
+versions of the code (it takes a minute or two).
 """
 
 from __future__ import annotations
@@ -21,7 +25,10 @@ from __future__ import annotations
 import argparse
 import gc
 import random
+import re
+import shutil
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -141,7 +148,12 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=50_000, help="events routed per run")
     parser.add_argument("--distinct", type=int, default=256, help="distinct events among them")
     parser.add_argument("--runs", type=int, default=9)
+    parser.add_argument("--instructions", action="store_true",
+                        help="also count instructions per event with valgrind (callgrind)")
+    parser.add_argument("--loop-once", type=int, metavar="N", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.loop_once is not None:
+        return _loop_once(args.loop_once, args.distinct)
     # A few hundred distinct events, routed over and over: their objects stay in the CPU
     # caches, as a just-decoded event's do in the pipeline. (Routing tens of thousands of
     # long-decoded events would mostly measure cache misses.)
@@ -217,7 +229,43 @@ def main() -> int:
         rate = count / seconds
         print(f"Router.route + orjson.dumps, {label} run: {seconds / count * 1e6:.2f} us/event, "
               f"{rate:,.0f} events/s (target {TARGET:,}: {'met' if rate >= TARGET else 'NOT met'})")
+    if args.instructions:
+        _print_instructions(args.distinct)
     return 0
+
+
+def _loop_once(count: int, distinct: int) -> int:
+    # What --instructions measures under callgrind: set-up, then `count` events through the path.
+    events = build_events(distinct)
+    batch = (events * (count // len(events) + 1))[:count]
+    route, dumps = compile_router(None).route, orjson.dumps
+    for event in batch:
+        for outcome in route(event):
+            if type(outcome) is Accepted:
+                dumps(outcome.item)
+    return 0
+
+
+def _print_instructions(distinct: int) -> None:
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        print("instructions per event: valgrind is not installed")
+        return
+    counts = []
+    # Two lengths: the difference leaves out the start-up (imports, compilation).
+    for count in (2_000, 12_000):
+        done = subprocess.run(
+            [valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
+             __file__, "--loop-once", str(count), "--distinct", str(distinct)],
+            capture_output=True, text=True, check=True,
+        )
+        found = re.search(r"Collected : (\d+)", done.stderr)
+        if found is None:
+            print(f"instructions per event: no count in callgrind's output\n{done.stderr}")
+            return
+        counts.append(int(found.group(1)))
+    print(f"Router.route + orjson.dumps: {(counts[1] - counts[0]) / 10_000:,.0f} instructions "
+          "per event (callgrind)")
 
 
 if __name__ == "__main__":
