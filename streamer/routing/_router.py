@@ -275,6 +275,9 @@ def _route_function(
     is written as a string comparison, and the field is read once for all such triggers.
     """
     namespace: dict[str, Any] = {"U": UNDEFINED}
+    exclusive = _exclusive_equalities(steps)
+    if exclusive is not None:
+        return _dispatch_function(*exclusive, namespace)
     lines = ["def route(event):", "    out = []", "    add = out.append"]
     fields: dict[str, str] = {}
     for n, (text, trigger, step) in enumerate(steps):
@@ -293,6 +296,47 @@ def _route_function(
                       f"    if {var}.__class__ is not str: {var} = None"]
         lines.append(f"    if {var} == {value!r}: add(s{n}(event))")
     lines.append("    return out")
+    exec(compile("\n".join(lines) + "\n", "<router>", "exec"), namespace)
+    route: Callable[[Mapping[str, Any]], list[Outcome]] = namespace["route"]
+    return route
+
+
+def _exclusive_equalities(
+    steps: Sequence[tuple[str, _Trigger, _Step]],
+) -> tuple[str, dict[str, _Step]] | None:
+    """``(field, {value: step})`` when every trigger is ``field = "value"`` on one field with
+    distinct values (the presets): at most one subscription can match an event."""
+    field = None
+    by_value: dict[str, _Step] = {}
+    for text, _, step in steps:
+        equality = field_equality(text)
+        if equality is None or (field is not None and equality[0] != field):
+            return None
+        field, value = equality
+        if value in by_value:
+            return None
+        by_value[value] = step
+    return None if field is None else (field, by_value)
+
+
+def _dispatch_function(
+    field: str, by_value: dict[str, _Step], namespace: dict[str, Any]
+) -> Callable[[Mapping[str, Any]], list[Outcome]]:
+    """The router of exclusive triggers: one read of the field, at most one step."""
+    lines = ["def route(event):", f"    value = event.get({field!r}, U)"]
+    if len(by_value) <= 4:
+        # A few string comparisons are cheaper than hashing the value.
+        lines.append("    if value.__class__ is str:")
+        for n, (value, step) in enumerate(by_value.items()):
+            namespace[f"s{n}"] = step
+            lines.append(f"        if value == {value!r}: return [s{n}(event)]")
+        lines.append("    return []")
+    else:
+        namespace["steps"] = by_value
+        lines += [
+            "    step = steps.get(value) if value.__class__ is str else None",
+            "    return [] if step is None else [step(event)]",
+        ]
     exec(compile("\n".join(lines) + "\n", "<router>", "exec"), namespace)
     route: Callable[[Mapping[str, Any]], list[Outcome]] = namespace["route"]
     return route

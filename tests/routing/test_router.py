@@ -141,6 +141,35 @@ def test_equality_triggers_read_their_field_once_and_keep_segment_rules(
     assert [o.route.name for o in router.route(event)] == expected
 
 
+@pytest.mark.parametrize("kinds", [["identify", "track"],
+                                   ["identify", "track", "page", "screen", "group", "alias"]])
+def test_exclusive_equality_triggers_route_each_event_to_its_one_subscription(
+    kinds: list[str],
+) -> None:
+    # One field, distinct values (the presets' shape): the router dispatches on the value.
+    router = compile_router([
+        sub(name=kind, subscribe=f'type = "{kind}"', partnerAction="upsertContactProfile",
+            mapping=_USER)
+        for kind in kinds
+    ])
+    for kind in kinds:
+        assert [o.route.name for o in router.route(identify(type=kind))] == [kind]
+    for odd in ("Track", "", None, 1, ["track"], {"track": 1}):
+        assert router.route(identify(type=odd)) == []
+    assert router.route({"userId": "u1"}) == []
+    first, second = router.route(identify()), router.route(identify())
+    assert first == second and first is not second  # a new list for every event
+
+
+def test_the_same_value_twice_gives_two_outcomes() -> None:
+    router = compile_router([
+        sub(name=name, subscribe='type = "identify"', partnerAction="upsertContactProfile",
+            mapping=_USER)
+        for name in ("one", "two")
+    ])
+    assert [o.route.name for o in router.route(identify())] == ["one", "two"]
+
+
 def test_field_equality_recognises_only_top_level_string_equality() -> None:
     assert field_equality('type = "track"') == ("type", "track")
     assert field_equality('(event = "Signed Up")') == ("event", "Signed Up")
