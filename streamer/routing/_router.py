@@ -52,8 +52,10 @@ class Router:
     subscription order; ``[]`` = filtered.
 
     The per-event hot path: a function generated for these subscriptions (one test per
-    trigger, no loop), bound to the router rather than defined as a method (no bound-method
-    call on the way in).
+    trigger, no loop; triggers of the form ``type = "..."`` share one read of the field, and
+    when they are all of that form with distinct values, as the presets are, the function
+    dispatches on the value), bound to the router rather than defined as a method (no
+    bound-method call on the way in).
     """
 
     def __init__(
