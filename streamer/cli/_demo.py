@@ -32,6 +32,9 @@ def main(args: argparse.Namespace) -> int:
     from ._demo_run import run_demo
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # A broker started seconds ago answers "coordinator load in progress" at first: the
+    # client's retries are not news in a demo (`streamer run` shows them).
+    logging.getLogger("streamer.kafka").setLevel(logging.ERROR)
     try:
         ok = asyncio.run(run_demo(
             events=args.events, partitions=args.partitions, timeout_s=args.timeout,

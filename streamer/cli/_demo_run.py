@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import Counter
 from typing import Any
@@ -39,7 +40,8 @@ def _say(text: str) -> None:
 
 
 def _produce(bootstrap: str, events: int) -> tuple[int, Counter[str]]:
-    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 20, "acks": "all"})
+    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 20, "acks": "all",
+                         "logger": logging.getLogger("streamer.kafka")})
     kinds: Counter[str] = Counter()
     for event in sample_events(events):
         kinds[event["type"]] += 1

@@ -24,6 +24,7 @@ from ._record import Rejection, build_headers
 __all__ = ["DeadLetterWriter"]
 
 log = logging.getLogger("streamer.deadletter")
+_KAFKA_LOG = logging.getLogger("streamer.kafka")
 
 _DEFAULTS = {
     "enable.idempotence": True,
@@ -42,7 +43,10 @@ class DeadLetterWriter:
         extra: dict[str, Any] | None = None,
         max_value_bytes: int = 900_000,
     ) -> None:
-        config: dict[str, Any] = {"bootstrap.servers": bootstrap_servers, **_DEFAULTS}
+        # librdkafka's own messages become log records (forwarded from poll() and flush()).
+        config: dict[str, Any] = {
+            "bootstrap.servers": bootstrap_servers, **_DEFAULTS, "logger": _KAFKA_LOG,
+        }
         config.update(extra or {})
         config.setdefault("message.max.bytes", max_value_bytes + 100_000)
         self.topic = topic

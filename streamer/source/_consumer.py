@@ -36,6 +36,7 @@ from ..config import KafkaConfig
 __all__ = ["KafkaSource", "RebalanceHandler"]
 
 log = logging.getLogger("streamer.source")
+_KAFKA_LOG = logging.getLogger("streamer.kafka")
 
 TopicPartitionKey = tuple[str, int]
 T = TypeVar("T")
@@ -100,6 +101,9 @@ class KafkaSource:
             "heartbeat.interval.ms": max(100, cfg.session_timeout_ms // 4),
             "enable.partition.eof": False,
             "on_commit": self._committed,
+            # librdkafka's own messages as log records (forwarded from consume()), in the
+            # process's log format, instead of lines of its own on stderr.
+            "logger": _KAFKA_LOG,
             **cfg.consumer,
             **self._overrides,
         }
