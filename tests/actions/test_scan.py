@@ -79,6 +79,7 @@ def test_both_ipv4_algorithms_agree(text: str) -> None:
         assert _scan.is_ipv4(text) == by_parts, text
 
 
+@settings(deadline=None)
 @given(st.ip_addresses(v=4))
 def test_every_ipv4_address_is_accepted(address: ipaddress.IPv4Address) -> None:
     assert PURE._ipv4_by_chars(str(address)) and PURE._ipv4_by_parts(str(address))
