@@ -15,12 +15,11 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, Final
 
-from ._scan import complete_date_time_check, is_date_time, is_ipv4
+from ._scan import is_date_time, is_ipv4
 
 __all__ = [
     "FORMAT_CHECKS",
     "FORMAT_LABELS",
-    "complete_date_time_check",
     "describe_type",
     "is_date_time",
     "is_ipv4",

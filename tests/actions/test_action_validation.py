@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 from streamer.actions import TRACK_ACTIVITY, UPSERT_CONTACT, Refusal, presets, validator_for
 from streamer.actions._specialise import general_checker, specialise
 from streamer.actions._values import (
-    complete_date_time_check,
     describe_type,
     is_date_time,
     is_ipv4,
@@ -224,19 +223,7 @@ def test_fast_path_agrees_with_the_complete_procedure(item: dict[str, Any]) -> N
     assert item == before  # neither path modifies the caller's item
 
 
-_digits = st.sampled_from("0123456789")
-_noise = st.sampled_from("0123456789 .:+-Zzt\u0661x")
-
-
-@settings(max_examples=600, deadline=None)
-@given(st.lists(st.one_of(_digits, _noise), min_size=19, max_size=30), st.booleans())
-def test_date_time_fast_path_agrees_with_the_rules(chars: list[str], shaped: bool) -> None:
-    if shaped:  # pin the separators so the fast path is taken as often as possible
-        for index, sep in ((4, "-"), (7, "-"), (10, "T"), (13, ":"), (16, ":")):
-            chars[index] = sep
-        chars[-1] = "Z"
-    text = "".join(chars)
-    assert is_date_time(text) == complete_date_time_check(text), text
+# The date-time fast path is compared with the rules in test_scan.py (both flavours).
 
 
 def _mapping_items(mapping: dict[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
