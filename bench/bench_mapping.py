@@ -196,13 +196,10 @@ def main() -> int:
                     if type(result) is dict:
                         dumps(result)
 
+    events = [event for _, event in batch]
+
     def pipeline() -> None:
-        # What the dispatcher runs: Router.route, then orjson.dumps of each accepted item.
-        route = router.route
-        for _, event in batch:
-            for outcome in route(event):
-                if type(outcome) is Accepted:
-                    dumps(outcome.item)
+        route_and_serialise(router.route, events)
 
     steps = {"trigger matching": match, "mapping": mapping,
              "processing (validate, clean, rules)": processing,
@@ -260,12 +257,17 @@ def _loop_once(count: int, distinct: int) -> int:
     # What --instructions measures under callgrind: set-up, then `count` events through the path.
     events = build_events(distinct)
     batch = (events * (count // len(events) + 1))[:count]
-    route, dumps = compile_router(None).route, orjson.dumps
-    for event in batch:
+    route_and_serialise(compile_router(None).route, batch)
+    return 0
+
+
+def route_and_serialise(route: Callable[[Any], list[Any]], events: list[dict[str, Any]]) -> None:
+    """What the dispatcher runs: ``Router.route``, then ``orjson.dumps`` of each accepted item."""
+    dumps = orjson.dumps
+    for event in events:
         for outcome in route(event):
             if type(outcome) is Accepted:
                 dumps(outcome.item)
-    return 0
 
 
 def _print_instructions(distinct: int) -> None:

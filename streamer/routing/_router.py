@@ -36,6 +36,9 @@ MAX_BATCH_ITEMS = 500
 
 _Step = Callable[[Mapping[str, Any]], Outcome]
 _Trigger = Callable[[Mapping[str, Any]], bool]
+_Equality = tuple[str, str] | None
+"""``(field, value)`` of a trigger that is exactly ``field = "value"`` (see field_equality)."""
+_RouteFunction = Callable[[Mapping[str, Any]], list[Outcome]]
 
 
 class Router:
@@ -47,7 +50,7 @@ class Router:
     """The enabled subscriptions, in configuration order."""
     audience_names: tuple[str, ...]
     """Audience names the subscriptions use, each once, that need an id from Ortto."""
-    route: Callable[[Mapping[str, Any]], list[Outcome]]
+    route: _RouteFunction
     """``route(event)``: one outcome per subscription whose trigger matches ``event``, in
     subscription order; ``[]`` = filtered.
 
@@ -60,14 +63,14 @@ class Router:
 
     def __init__(
         self,
-        steps: Sequence[tuple[Route, str, _Trigger, _Step]],
+        steps: Sequence[tuple[Route, _Equality, _Trigger, _Step]],
         audience_names: Sequence[str],
         max_items: Sequence[int],
     ) -> None:
         self.routes = tuple(route for route, _, _, _ in steps)
         self.audience_names = tuple(audience_names)
         self._max_items = dict(zip(self.routes, max_items, strict=True))
-        self.route = _route_function([(text, trigger, step) for _, text, trigger, step in steps])
+        self.route = _route_function([(eq, trigger, step) for _, eq, trigger, step in steps])
 
     def max_items(self, route: Route) -> int:
         """Most items of ``route`` in one request (its mapping's batch settings, at most 500)."""
@@ -94,7 +97,7 @@ def compile_router(
             f"subscriptions: {len(configured)} given, a destination holds at most "
             f"{MAX_SUBSCRIPTIONS}"
         )
-    steps: list[tuple[Route, str, _Trigger, _Step]] = []
+    steps: list[tuple[Route, _Equality, _Trigger, _Step]] = []
     limits: list[int] = []
     audience_names: list[str] = []
     for index, sub in enumerate(configured):
@@ -136,7 +139,8 @@ def compile_router(
             step = _unresolved_step(route)
         else:
             step = _make_step(route, mapping, action, audience_id, sub.mapping)
-        steps.append((route, sub.trigger, trigger, step))
+        # The trigger compiled, so it parses: its shape is read here once for the router.
+        steps.append((route, field_equality(sub.trigger), trigger, step))
         limits.append(_max_items(sub.mapping))
     if problems:
         summary = "invalid subscriptions:\n  " + "\n  ".join(problems)
@@ -269,8 +273,8 @@ def _settler(
 
 
 def _route_function(
-    steps: Sequence[tuple[str, _Trigger, _Step]],
-) -> Callable[[Mapping[str, Any]], list[Outcome]]:
+    steps: Sequence[tuple[_Equality, _Trigger, _Step]],
+) -> _RouteFunction:
     """``[step(event) for _, trigger, step in steps if trigger(event)]``, written out.
 
     A trigger that is ``field = "value"`` on a top-level field (the presets' ``type = ...``)
@@ -282,9 +286,8 @@ def _route_function(
         return _dispatch_function(*exclusive, namespace)
     lines = ["def route(event):", "    out = []", "    add = out.append"]
     fields: dict[str, str] = {}
-    for n, (text, trigger, step) in enumerate(steps):
+    for n, (equality, trigger, step) in enumerate(steps):
         namespace[f"s{n}"] = step
-        equality = field_equality(text)
         if equality is None:
             namespace[f"t{n}"] = trigger
             lines.append(f"    if t{n}(event): add(s{n}(event))")
@@ -298,20 +301,17 @@ def _route_function(
                       f"    if {var}.__class__ is not str: {var} = None"]
         lines.append(f"    if {var} == {value!r}: add(s{n}(event))")
     lines.append("    return out")
-    exec(compile("\n".join(lines) + "\n", "<router>", "exec"), namespace)
-    route: Callable[[Mapping[str, Any]], list[Outcome]] = namespace["route"]
-    return route
+    return _define(lines, namespace)
 
 
 def _exclusive_equalities(
-    steps: Sequence[tuple[str, _Trigger, _Step]],
+    steps: Sequence[tuple[_Equality, _Trigger, _Step]],
 ) -> tuple[str, dict[str, _Step]] | None:
     """``(field, {value: step})`` when every trigger is ``field = "value"`` on one field with
     distinct values (the presets): at most one subscription can match an event."""
     field = None
     by_value: dict[str, _Step] = {}
-    for text, _, step in steps:
-        equality = field_equality(text)
+    for equality, _, step in steps:
         if equality is None or (field is not None and equality[0] != field):
             return None
         field, value = equality
@@ -323,7 +323,7 @@ def _exclusive_equalities(
 
 def _dispatch_function(
     field: str, by_value: dict[str, _Step], namespace: dict[str, Any]
-) -> Callable[[Mapping[str, Any]], list[Outcome]]:
+) -> _RouteFunction:
     """The router of exclusive triggers: one read of the field, at most one step."""
     lines = ["def route(event):", f"    value = event.get({field!r}, U)"]
     if len(by_value) <= 4:
@@ -339,8 +339,12 @@ def _dispatch_function(
             "    step = steps.get(value) if value.__class__ is str else None",
             "    return [] if step is None else [step(event)]",
         ]
+    return _define(lines, namespace)
+
+
+def _define(lines: list[str], namespace: dict[str, Any]) -> _RouteFunction:
     exec(compile("\n".join(lines) + "\n", "<router>", "exec"), namespace)
-    route: Callable[[Mapping[str, Any]], list[Outcome]] = namespace["route"]
+    route: _RouteFunction = namespace["route"]
     return route
 
 
