@@ -76,15 +76,21 @@ class OrttoClient:
         try:
             response = await self._http.get("/me")
         except httpx.HTTPError as exc:
-            raise RequestError(f"GET /me: {type(exc).__name__}") from None
+            # The OS's own words (refused, DNS, TLS) and the host; the key is in no message.
+            cause = exc.__cause__ or exc.__context__
+            reason = str(exc) or (str(cause) if cause is not None else "") or "no detail"
+            raise RequestError(
+                f"GET {self.base_url}/me failed: {type(exc).__name__}: {reason}"
+            ) from None
         if response.status_code in (401, 403):
             raise AuthenticationError(
-                f"Ortto refused the API key (HTTP {response.status_code} on /me)",
+                f"Ortto refused the API key (HTTP {response.status_code} on {self.base_url}/me)",
                 status=response.status_code,
             )
         if response.status_code >= 400:
             raise RequestError(
-                f"GET /me answered HTTP {response.status_code}", status=response.status_code
+                f"GET {self.base_url}/me answered HTTP {response.status_code}",
+                status=response.status_code,
             )
 
     async def create_audience(self, name: str) -> str:
@@ -94,15 +100,21 @@ class OrttoClient:
                 "/audiences/create", content=orjson.dumps({"name": name})
             )
         except httpx.HTTPError as exc:
-            raise RequestError(f"POST /audiences/create: {type(exc).__name__}") from None
+            cause = exc.__cause__ or exc.__context__
+            reason = str(exc) or (str(cause) if cause is not None else "") or "no detail"
+            raise RequestError(
+                f"POST {self.base_url}/audiences/create failed: {type(exc).__name__}: {reason}"
+            ) from None
         if response.status_code in (401, 403):
             raise AuthenticationError(
-                f"Ortto refused the API key (HTTP {response.status_code} on /audiences/create)",
+                f"Ortto refused the API key (HTTP {response.status_code} on "
+                f"{self.base_url}/audiences/create)",
                 status=response.status_code,
             )
         if response.status_code >= 400:
             raise RequestError(
-                f"POST /audiences/create for {name!r} answered HTTP {response.status_code}",
+                f"POST {self.base_url}/audiences/create for {name!r} answered HTTP "
+                f"{response.status_code}",
                 status=response.status_code,
             )
         try:
