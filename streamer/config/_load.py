@@ -89,9 +89,9 @@ def parse_config(
         for key, value in raw.items()
     }
     _apply_overrides(data, env, problems)
-    not_json = len(problems)
     json_problems(data, "", problems)
-    not_json_paths = [p.split(": ", 1)[0] for p in problems[not_json:]]
+    # A value already refused (unset variable, not JSON) is not reported again by the schema.
+    reported = [p.split(": ", 1)[0] for p in problems]
     found = _name_subscriptions(data.get(_VERBATIM))
     for text in found.warnings:
         if warnings is None:
@@ -106,7 +106,7 @@ def parse_config(
     except ValidationError as exc:
         for err in exc.errors():
             for problem in _describe(err):
-                if not _under(problem.split(": ", 1)[0], not_json_paths):
+                if not _under(problem.split(": ", 1)[0], reported):
                     problems.append(problem)
     if require_kafka and data.get("kafka") is None:
         problems.append("kafka: section required")

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from .._exceptions import ConfigError
 from ._kafka import REFUSED_CONSUMER, REFUSED_PRODUCER, property_problems
@@ -45,9 +45,11 @@ def _problems(problems: list[tuple[str, str]]) -> ConfigError:
 
 
 class _Section(BaseModel):
-    # NaN and Infinity are no JSON numbers and no sensible timeout or rate either.
+    # NaN and Infinity are no JSON numbers and no sensible timeout or rate either. A number
+    # given for a text key (`group_id: 42`, STREAMER__KAFKA__GROUP_ID=42) is that text.
     model_config = ConfigDict(
-        extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False
+        extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False,
+        coerce_numbers_to_str=True,
     )
 
 
@@ -128,7 +130,7 @@ class DeliveryConfig(_Section):
     ``null``: retry for as long as it takes; an Ortto outage then stalls the stream (partitions
     pause at the high-water mark) instead of filling the dead-letter topic."""
     backoff_initial_s: float = Field(default=0.2, gt=0)
-    backoff_max_s: float = Field(default=30.0, gt=0)
+    backoff_max_s: float = Field(default=30.0, gt=0, validate_default=True)
     retryable_statuses: list[int] = Field(default_factory=lambda: [*DEFAULT_RETRYABLE_STATUSES])
     max_pending_items: int = Field(default=50_000, ge=100)
     """High-water mark of items consumed but not done: partitions pause above it."""
@@ -144,15 +146,16 @@ class DeliveryConfig(_Section):
             raise _problems(bad)
         return statuses
 
-    @model_validator(mode="after")
-    def _backoff_ordered(self) -> DeliveryConfig:
-        if self.backoff_initial_s > self.backoff_max_s:
-            raise _problems([(
-                "backoff_initial_s",
-                f"{self.backoff_initial_s:g} is above delivery.backoff_max_s "
-                f"({self.backoff_max_s:g})",
-            )])
-        return self
+    @field_validator("backoff_max_s")
+    @classmethod
+    def _backoff_ordered(cls, backoff_max_s: float, info: ValidationInfo) -> float:
+        # A field validator (not a model one): it runs even when another key is wrong.
+        initial = info.data.get("backoff_initial_s")
+        if initial is not None and initial > backoff_max_s:
+            raise ValueError(
+                f"{backoff_max_s:g} is below delivery.backoff_initial_s ({initial:g})"
+            )
+        return backoff_max_s
 
 
 class MetricsConfig(_Section):
