@@ -106,7 +106,7 @@ def parse_config(
     except ValidationError as exc:
         for err in exc.errors():
             for problem in _describe(err):
-                if not _under(problem.split(": ", 1)[0], reported):
+                if problem not in problems and not _under(problem.split(": ", 1)[0], reported):
                     problems.append(problem)
     if require_kafka and data.get("kafka") is None:
         problems.append("kafka: section required")

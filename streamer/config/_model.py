@@ -12,9 +12,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from .._exceptions import ConfigError
+from ._json import json_problems
 from ._kafka import REFUSED_CONSUMER, REFUSED_PRODUCER, property_problems
 
 __all__ = [
@@ -174,6 +183,16 @@ class SubscriptionConfig(_Section):
     mapping: dict[str, Any] = Field(default_factory=dict)
     enabled: bool = True
     audience: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _mapping_is_json(cls, data: Any) -> Any:
+        # Also for a subscription built in code: generated code relies on string keys only.
+        if isinstance(data, dict) and isinstance(data.get("mapping"), dict):
+            problems: list[str] = []
+            if not json_problems(data["mapping"], "mapping", problems):
+                raise ConfigError("; ".join(problems), problems=problems)
+        return data
 
 
 class Config(_Section):
