@@ -66,6 +66,7 @@ async def pipeline_run(
     group = f"bench-{uuid.uuid4().hex[:8]}"
     config = parse_config({
         "kafka": {"bootstrap_servers": bootstrap, "topics": [topic], "group_id": group,
+                  "start_from": "earliest",
                   "dead_letter_topic": f"{topic}.dlq", "commit_interval_ms": 200},
         "ortto": {"api_key": API_KEY, "endpoint": sandbox_url},
         "batching": {"max_items": 500, "linger_ms": 100},

@@ -1,8 +1,10 @@
 """Start-up: everything that can be refused is refused here, before a message is read.
 
 Order: the key's shape (no request is sent with a malformed key), every trigger and mapping
-(all errors together), the key itself (``GET /me``), then the audiences (found or created once
-and cached for the life of the process).
+(compiled once, all errors together), the key itself (``GET /me``), then the audiences (found
+or created once and bound into the compiled router). A start-up error names the endpoint's host
+and the operating system's reason (refused, DNS, TLS), never the key. Once everything is in
+place one line says what is starting: version, group, topics, endpoint host, metrics address.
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ import time
 from typing import Any
 
 from .._exceptions import RequestError
+from .._version import __version__
 from ..config import Config
 from ..observability import Metrics
-from ..routing import compile_router
+from ..routing import Router, compile_router
 from ..sender import OrttoClient
+from ..sender._region import endpoint_host
 from ._pipeline import Pipeline
 
 __all__ = ["build_pipeline"]
@@ -42,19 +46,44 @@ async def build_pipeline(
         router = compile_router(config.subscriptions)
         if ortto.check_key:
             await _check_key(client, ortto.startup_timeout_s)
-        audience_ids: dict[str, str] = {}
-        for name in router.audience_names:
-            audience_ids[name] = await client.create_audience(name)
-            log.info("audience %r has id %s", name, audience_ids[name])
-        if audience_ids:
-            router = compile_router(config.subscriptions, audience_ids=audience_ids)
+        router = await _bind_audiences(client, router)
     except BaseException:
         await client.aclose()
         raise
-    return Pipeline(
+    pipeline = Pipeline(
         config, router=router, client=client, metrics=metrics,
         consumer_overrides=consumer_overrides,
     )
+    log.info("%s", startup_line(config, client.base_url, router))
+    return pipeline
+
+
+def startup_line(config: Config, base_url: str, router: Router) -> str:
+    """What is starting, in one line (no secret: the key is never part of it)."""
+    kafka = config.kafka
+    group = kafka.group_id if kafka is not None else "-"
+    topics = ",".join(kafka.topics) if kafka is not None else "-"
+    start_from = kafka.start_from if kafka is not None else "-"
+    metrics = config.metrics
+    address = (
+        "disabled" if metrics.port is None
+        else f"{metrics.host}:{metrics.port}" + (" (a free port)" if metrics.port == 0 else "")
+    )
+    return (
+        f"streamer {__version__} starting: group={group} topics={topics} "
+        f"start_from={start_from} endpoint={endpoint_host(base_url)} "
+        f"routes={len(router.routes)} metrics={address}"
+    )
+
+
+async def _bind_audiences(client: OrttoClient, router: Router) -> Router:
+    if not router.audience_names:
+        return router
+    audience_ids: dict[str, str] = {}
+    for name in router.audience_names:
+        audience_ids[name] = await client.create_audience(name)
+        log.info("audience %r has id %s", name, audience_ids[name])
+    return router.with_audience_ids(audience_ids)
 
 
 async def _check_key(client: OrttoClient, timeout_s: float) -> None:

@@ -1,4 +1,9 @@
-"""The ``streamer`` command: ``run``, ``sandbox``, ``demo``, ``preview`` (one module each)."""
+"""The ``streamer`` command: ``run``, ``check``, ``preview``, ``sandbox``, ``demo`` (one module
+each), and ``--version``.
+
+Exit statuses: 0 done (``run``: a clean stop), 1 a failure while running, 2 a configuration
+(or start-up) problem that a person must fix.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +12,14 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from .._version import __version__
+
 __all__ = ["main"]
 
 # subcommand -> module holding ``configure(parser)`` and ``main(args) -> int``
 _COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("streamer.cli._run", "consume, map, batch and deliver until SIGTERM/SIGINT"),
+    "check": ("streamer.cli._check", "validate a configuration without Kafka or network"),
     "preview": ("streamer.cli._preview", "print what would be sent for a file of events"),
     "sandbox": ("streamer.cli._sandbox", "serve the Ortto-compatible sandbox on loopback"),
     "demo": ("streamer.cli._demo", "local broker + sandbox + sample events, end to end"),
@@ -24,6 +32,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Deliver Segment events from Kafka to Ortto, as Segment's Ortto (Actions) "
         "destination would; nothing lost, rejects dead-lettered with the reason.",
     )
+    parser.add_argument("--version", action="version", version=f"streamer {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (module_name, help_text) in _COMMANDS.items():
         sub = commands.add_parser(name, help=help_text, description=help_text)

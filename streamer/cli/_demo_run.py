@@ -86,6 +86,7 @@ async def _with_broker(
         _say(f"Ortto sandbox at {sandbox.url}" + (" (with injected faults)" if faults else ""))
         config = parse_config({
             "kafka": {"bootstrap_servers": bootstrap, "topics": [TOPIC], "group_id": "demo",
+                      "start_from": "earliest",
                       "dead_letter_topic": DEAD_LETTER, "commit_interval_ms": 200},
             "ortto": {"api_key": "pau-demo-key", "endpoint": sandbox.url},
             "batching": {"max_items": 500, "linger_ms": 100},

@@ -57,9 +57,9 @@ def main(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.config, require_kafka=False)
         subscriptions = config.subscriptions
-        names = compile_router(subscriptions).audience_names
-        router = compile_router(
-            subscriptions, audience_ids={n: placeholder_audience_id(n) for n in names}
+        router = compile_router(subscriptions)
+        router = router.with_audience_ids(
+            {n: placeholder_audience_id(n) for n in router.audience_names}
         )
     except ConfigError as exc:
         print(f"streamer preview: {args.config}: invalid configuration:", file=sys.stderr)

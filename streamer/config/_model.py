@@ -2,15 +2,33 @@
 
 Unknown keys are errors (a typo must not silently fall back to a default), and every error names
 the dotted key it is about. Secrets come in through ``${VAR}`` expansion (see ``_load.py``).
+A validator that finds several problems raises :func:`_problems` (a ``ConfigError``, which is a
+``ValueError`` as pydantic needs), one ``"key: text"`` each, relative to its section, so that
+each is reported under its own dotted key.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from .._exceptions import ConfigError
+from ._json import json_problems
+from ._kafka import REFUSED_CONSUMER, REFUSED_PRODUCER, property_problems
 
 __all__ = [
+    "DEFAULT_RETRYABLE_STATUSES",
+    "MAX_SUBSCRIPTIONS",
     "BatchingConfig",
     "Config",
     "DeliveryConfig",
@@ -21,11 +39,27 @@ __all__ = [
 ]
 
 MAX_SUBSCRIPTIONS = 50
-"""A Segment destination holds at most 50 mappings; so does streamer."""
+"""A Segment destination holds at most 50 mappings; so does streamer (checked here only)."""
+
+DEFAULT_RETRYABLE_STATUSES: tuple[int, ...] = (408, 423, 429, 500, *range(502, 512))
+"""Segment's framework retries these (the sender's policy uses the same tuple)."""
+
+StartFrom = Literal["latest", "earliest"]
+
+
+def _problems(problems: list[tuple[str, str]]) -> ConfigError:
+    """Several problems of one section, each under its own key (relative to the section's)."""
+    lines = [f"{key}: {text}" for key, text in problems]
+    return ConfigError("; ".join(lines), problems=lines)
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    # NaN and Infinity are no JSON numbers and no sensible timeout or rate either. A number
+    # given for a text key (`group_id: 42`, STREAMER__KAFKA__GROUP_ID=42) is that text.
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False,
+        coerce_numbers_to_str=True,
+    )
 
 
 class KafkaConfig(_Section):
@@ -33,10 +67,15 @@ class KafkaConfig(_Section):
     topics: list[str] = Field(min_length=1)
     group_id: str = "streamer"
     dead_letter_topic: str
+    start_from: StartFrom = "latest"
+    """Where a group with no committed offset on a topic starts: ``latest`` (what is produced
+    from now on, as a new Segment destination) or ``earliest`` (the topic's whole retention).
+    A partition added later to a topic the group has offsets on always starts at its beginning."""
     consumer: dict[str, Any] = Field(default_factory=dict)
-    """Extra librdkafka consumer properties, passed through (TLS, SASL, ...)."""
+    """Extra librdkafka consumer properties, passed through (TLS, SASL, ...); those streamer
+    sets itself are refused (``_kafka.py``)."""
     producer: dict[str, Any] = Field(default_factory=dict)
-    """Extra librdkafka producer properties for the dead-letter producer."""
+    """Extra librdkafka producer properties for the dead-letter producer (same rule)."""
     session_timeout_ms: int = Field(default=10_000, ge=1_000)
     poll_batch: int = Field(default=1_000, ge=1, le=100_000)
     """Most messages taken from the consumer in one call."""
@@ -51,6 +90,23 @@ class KafkaConfig(_Section):
         if any(not t.strip() for t in topics):
             raise ValueError("topic names must not be empty")
         return topics
+
+    @field_validator("consumer")
+    @classmethod
+    def _consumer_allowed(cls, properties: dict[str, Any]) -> dict[str, Any]:
+        return _allowed(properties, REFUSED_CONSUMER)
+
+    @field_validator("producer")
+    @classmethod
+    def _producer_allowed(cls, properties: dict[str, Any]) -> dict[str, Any]:
+        return _allowed(properties, REFUSED_PRODUCER)
+
+
+def _allowed(properties: dict[str, Any], refused: Mapping[str, str]) -> dict[str, Any]:
+    problems = property_problems(properties, refused)
+    if problems:
+        raise _problems(problems)
+    return properties
 
 
 class OrttoConfig(_Section):
@@ -83,14 +139,32 @@ class DeliveryConfig(_Section):
     ``null``: retry for as long as it takes; an Ortto outage then stalls the stream (partitions
     pause at the high-water mark) instead of filling the dead-letter topic."""
     backoff_initial_s: float = Field(default=0.2, gt=0)
-    backoff_max_s: float = Field(default=30.0, gt=0)
-    retryable_statuses: list[int] = Field(
-        default_factory=lambda: [408, 423, 429, 500, *range(502, 512)]
-    )
+    backoff_max_s: float = Field(default=30.0, gt=0, validate_default=True)
+    retryable_statuses: list[int] = Field(default_factory=lambda: [*DEFAULT_RETRYABLE_STATUSES])
     max_pending_items: int = Field(default=50_000, ge=100)
     """High-water mark of items consumed but not done: partitions pause above it."""
     shutdown_grace_s: float = Field(default=10.0, ge=0)
     revoke_grace_s: float = Field(default=5.0, ge=0)
+
+    @field_validator("retryable_statuses")
+    @classmethod
+    def _statuses(cls, statuses: list[int]) -> list[int]:
+        bad = [(str(i), f"{s} is not an HTTP status (100-599)")
+               for i, s in enumerate(statuses) if not 100 <= s <= 599]
+        if bad:
+            raise _problems(bad)
+        return statuses
+
+    @field_validator("backoff_max_s")
+    @classmethod
+    def _backoff_ordered(cls, backoff_max_s: float, info: ValidationInfo) -> float:
+        # A field validator (not a model one): it runs even when another key is wrong.
+        initial = info.data.get("backoff_initial_s")
+        if initial is not None and initial > backoff_max_s:
+            raise ValueError(
+                f"{backoff_max_s:g} is below delivery.backoff_initial_s ({initial:g})"
+            )
+        return backoff_max_s
 
 
 class MetricsConfig(_Section):
@@ -103,11 +177,22 @@ class SubscriptionConfig(_Section):
     """One mapping: Segment's export (``subscribe``, ``partnerAction``) pastes in unchanged."""
 
     name: str = ""
+    """Unique; the loader names an unnamed one after its action and position (with a warning)."""
     trigger: str = Field(validation_alias=AliasChoices("trigger", "subscribe"))
     action: str = Field(validation_alias=AliasChoices("action", "partnerAction"))
     mapping: dict[str, Any] = Field(default_factory=dict)
     enabled: bool = True
     audience: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _mapping_is_json(cls, data: Any) -> Any:
+        # Also for a subscription built in code: generated code relies on string keys only.
+        if isinstance(data, dict) and isinstance(data.get("mapping"), dict):
+            problems: list[str] = []
+            if not json_problems(data["mapping"], "mapping", problems):
+                raise ConfigError("; ".join(problems), problems=problems)
+        return data
 
 
 class Config(_Section):

@@ -9,8 +9,9 @@ hot path of the pipeline, so everything it needs is bound in advance and it allo
 outcomes (and the items) it returns.
 
 Audiences: a subscription may name an Ortto audience. Its id is found or created through
-``/v1/audiences/create`` by the pipeline, once, at start-up; the pipeline first compiles without
-ids to learn :attr:`Router.audience_names`, then compiles again with ``audience_ids``. A router
+``/v1/audiences/create`` by the pipeline, once, at start-up; the pipeline compiles without ids to
+learn :attr:`Router.audience_names`, then binds them with :meth:`Router.with_audience_ids`
+(only those routes' last step is made again; no trigger or mapping is compiled twice). A router
 compiled without the ids of its audiences can be inspected but refuses to route.
 """
 
@@ -44,7 +45,7 @@ _RouteFunction = Callable[[Mapping[str, Any]], list[Outcome]]
 class Router:
     """Compiled subscriptions. Build it with :func:`compile_router`."""
 
-    __slots__ = ("_max_items", "audience_names", "route", "routes")
+    __slots__ = ("_binders", "_max_items", "_steps", "audience_names", "route", "routes")
 
     routes: tuple[Route, ...]
     """The enabled subscriptions, in configuration order."""
@@ -66,11 +67,32 @@ class Router:
         steps: Sequence[tuple[Route, _Equality, _Trigger, _Step]],
         audience_names: Sequence[str],
         max_items: Sequence[int],
+        binders: Mapping[int, Callable[[str], _Step]] | None = None,
     ) -> None:
         self.routes = tuple(route for route, _, _, _ in steps)
         self.audience_names = tuple(audience_names)
         self._max_items = dict(zip(self.routes, max_items, strict=True))
+        self._steps = tuple(steps)
+        self._binders = dict(binders or {})
         self.route = _route_function([(eq, trigger, step) for _, eq, trigger, step in steps])
+
+    def with_audience_ids(self, audience_ids: Mapping[str, str]) -> Router:
+        """This router with its audiences' ids bound: a router that routes every event.
+
+        Raises :class:`ConfigError` naming each route whose audience has no id.
+        """
+        steps = list(self._steps)
+        problems: list[str] = []
+        for position, bind in self._binders.items():
+            route, equality, trigger, _ = steps[position]
+            audience_id = audience_ids.get(route.audience or "")
+            if not audience_id:
+                problems.append(f"{route.name}: audience {route.audience!r}: no id was resolved")
+                continue
+            steps[position] = (route, equality, trigger, bind(audience_id))
+        if problems:
+            raise ConfigError("\n  ".join(["unresolved audiences:", *problems]), problems=problems)
+        return Router(steps, self.audience_names, [self._max_items[r] for r in self.routes])
 
     def max_items(self, route: Route) -> int:
         """Most items of ``route`` in one request (its mapping's batch settings, at most 500)."""
@@ -98,6 +120,7 @@ def compile_router(
             f"{MAX_SUBSCRIPTIONS}"
         )
     steps: list[tuple[Route, _Equality, _Trigger, _Step]] = []
+    binders: dict[int, Callable[[str], _Step]] = {}
     limits: list[int] = []
     audience_names: list[str] = []
     for index, sub in enumerate(configured):
@@ -137,6 +160,7 @@ def compile_router(
         )
         if audience and audience_id is None:
             step = _unresolved_step(route)
+            binders[len(steps)] = _binder(route, mapping, action, sub.mapping)
         else:
             step = _make_step(route, mapping, action, audience_id, sub.mapping)
         # The trigger compiled, so it parses: its shape is read here once for the router.
@@ -145,7 +169,19 @@ def compile_router(
     if problems:
         summary = "invalid subscriptions:\n  " + "\n  ".join(problems)
         raise ConfigError(summary, problems=problems)
-    return Router(steps, audience_names, limits)
+    return Router(steps, audience_names, limits, binders)
+
+
+def _binder(
+    route: Route,
+    mapping: Callable[[Mapping[str, Any]], dict[str, Any]],
+    action: Action,
+    mapping_source: Mapping[str, Any],
+) -> Callable[[str], _Step]:
+    def bind(audience_id: str) -> _Step:
+        return _make_step(route, mapping, action, audience_id, mapping_source)
+
+    return bind
 
 
 def config_hash(sub: SubscriptionConfig) -> str:

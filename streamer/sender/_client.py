@@ -6,6 +6,7 @@ the endpoint and the status, not the key.
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 
@@ -76,15 +77,19 @@ class OrttoClient:
         try:
             response = await self._http.get("/me")
         except httpx.HTTPError as exc:
-            raise RequestError(f"GET /me: {type(exc).__name__}") from None
+            # The OS's own words (refused, DNS, TLS) and the host; the key is in no message.
+            raise RequestError(
+                f"GET {self.base_url}/me failed: {_transport_reason(exc)}"
+            ) from None
         if response.status_code in (401, 403):
             raise AuthenticationError(
-                f"Ortto refused the API key (HTTP {response.status_code} on /me)",
+                f"Ortto refused the API key (HTTP {response.status_code} on {self.base_url}/me)",
                 status=response.status_code,
             )
         if response.status_code >= 400:
             raise RequestError(
-                f"GET /me answered HTTP {response.status_code}", status=response.status_code
+                f"GET {self.base_url}/me answered HTTP {response.status_code}",
+                status=response.status_code,
             )
 
     async def create_audience(self, name: str) -> str:
@@ -94,15 +99,19 @@ class OrttoClient:
                 "/audiences/create", content=orjson.dumps({"name": name})
             )
         except httpx.HTTPError as exc:
-            raise RequestError(f"POST /audiences/create: {type(exc).__name__}") from None
+            raise RequestError(
+                f"POST {self.base_url}/audiences/create failed: {_transport_reason(exc)}"
+            ) from None
         if response.status_code in (401, 403):
             raise AuthenticationError(
-                f"Ortto refused the API key (HTTP {response.status_code} on /audiences/create)",
+                f"Ortto refused the API key (HTTP {response.status_code} on "
+                f"{self.base_url}/audiences/create)",
                 status=response.status_code,
             )
         if response.status_code >= 400:
             raise RequestError(
-                f"POST /audiences/create for {name!r} answered HTTP {response.status_code}",
+                f"POST {self.base_url}/audiences/create for {name!r} answered HTTP "
+                f"{response.status_code}",
                 status=response.status_code,
             )
         try:
@@ -111,3 +120,22 @@ class OrttoClient:
         except (orjson.JSONDecodeError, KeyError, TypeError):
             raise OrttoError(f"audience {name!r}: answer without an id") from None
         return str(audience_id)
+
+
+def _transport_reason(exc: BaseException) -> str:
+    """``Class: reason`` of a transport failure, with the operating system's own words where
+    there are some (``Connection refused``, ``Name or service not known``, a TLS error): the
+    deepest cause that carries an errno, which asyncio's "All connection attempts failed"
+    hides."""
+    reason = str(exc) or "no detail"
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, OSError) and cause.errno is not None:
+            # asyncio words ECONNREFUSED "Connect call failed": the errno's own name is clearer.
+            text = os.strerror(cause.errno) if cause.errno > 0 else cause.strerror or str(cause)
+            if text not in reason:
+                reason = f"{reason} ({text})"
+        cause = cause.__cause__ or cause.__context__
+    return f"{type(exc).__name__}: {reason}"

@@ -23,6 +23,8 @@ import random
 from collections.abc import Iterable
 from enum import Enum
 
+from ..config import DEFAULT_RETRYABLE_STATUSES
+
 __all__ = ["RequestVerdict", "RetryPolicy"]
 
 
@@ -40,7 +42,7 @@ class RetryPolicy:
     def __init__(
         self,
         *,
-        retryable: Iterable[int] = (408, 423, 429, 500, *range(502, 512)),
+        retryable: Iterable[int] = DEFAULT_RETRYABLE_STATUSES,
         budget_s: float | None = 300.0,
         initial_s: float = 0.2,
         max_s: float = 30.0,

@@ -9,14 +9,32 @@ touched by the loop thread only.
 Lifecycle:
 
 1. ``start()``: create the consumer (auto-commit off, cooperative-sticky assignment) and
-   subscribe.
+   subscribe. The properties streamer sets here are refused in ``kafka.consumer``
+   (``config/_kafka.py``).
 2. ``poll()``: the next messages (up to ``poll_batch``), or an empty list after a short wait.
-3. On assignment: ``handler.assigned(keys, committed)`` (the group's offsets, for the lag);
-   new partitions are paused too if consumption is paused (back-pressure).
+3. On assignment: each partition starts at an explicit offset (see "Where a partition starts"),
+   then ``handler.assigned(keys, committed)`` (the group's offsets, for the lag); new
+   partitions are paused too if consumption is paused (back-pressure).
 4. On revocation: ``handler.revoked(keys)`` gives in-flight work its deadline and returns the
    offsets that are done; they are committed synchronously before the partitions go.
    On loss (the group moved on without us) nothing is committed.
 5. ``close()``: leaves the group (a last revocation, so a last synchronous commit).
+
+Where a partition starts (decided in ``_on_assign`` from the group's committed offsets, never
+left to ``auto.offset.reset``):
+
+- at its committed offset, when it has one;
+- at its beginning, when the group has offsets on other partitions of the topic: a partition
+  added to the topic later, whose every message is new to the group (nothing skipped);
+- at ``kafka.start_from`` when the group has no offset on the topic at all: ``earliest`` is the
+  partition's beginning; ``latest`` is its end *now*, committed at once, so that a rebalance or
+  a restart before the first message resumes there instead of skipping what came meanwhile.
+  A warning says so: a group that ran before had its offsets expire (the broker's
+  ``offsets.retention.minutes``), and replay is the tool for a backfill.
+
+``auto.offset.reset`` stays ``earliest``: it only applies when a committed offset is out of
+range (the messages were deleted by retention), and then the earliest message still kept is
+the right place, not the end.
 """
 
 from __future__ import annotations
@@ -28,7 +46,16 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol, TypeVar
 
 import orjson
-from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
+from confluent_kafka import (
+    OFFSET_BEGINNING,
+    OFFSET_END,
+    OFFSET_INVALID,
+    Consumer,
+    KafkaError,
+    KafkaException,
+    Message,
+    TopicPartition,
+)
 
 from .._exceptions import KafkaClientError
 from ..config import KafkaConfig
@@ -91,6 +118,8 @@ class KafkaSource:
     def _start(self) -> None:
         cfg = self._config
         settings: dict[str, Any] = {
+            # The user's first: the ones below are streamer's (config refuses them there).
+            **cfg.consumer,
             "bootstrap.servers": cfg.bootstrap_servers,
             "group.id": cfg.group_id,
             "enable.auto.commit": False,
@@ -104,7 +133,6 @@ class KafkaSource:
             # librdkafka's own messages as log records (forwarded from consume()), in the
             # process's log format, instead of lines of its own on stderr.
             "logger": _KAFKA_LOG,
-            **cfg.consumer,
             **self._overrides,
         }
         if self._on_high_watermark is not None and self._stats_interval_ms > 0:
@@ -217,21 +245,107 @@ class KafkaSource:
     def _on_assign(self, consumer: Any, partitions: list[TopicPartition]) -> None:
         keys = [(tp.topic, tp.partition) for tp in partitions]
         log.info("assigned %s", keys)
-        committed: dict[TopicPartitionKey, int] = {}
-        try:
-            for tp in consumer.committed(partitions, 10.0):
-                if tp.offset >= 0:
-                    committed[(tp.topic, tp.partition)] = tp.offset
-        except KafkaException as exc:  # only the lag display needs them
-            log.warning("cannot read committed offsets of %s: %s", keys, exc)
-        self._ask_loop(self._handler.assigned(keys, committed))
-        if self._cooperative:
-            consumer.incremental_assign(partitions)
+        committed = self._read_committed(consumer, partitions)
+        if committed is None:
+            starts: dict[TopicPartitionKey, int] = dict.fromkeys(keys, OFFSET_INVALID)
+            fresh: dict[TopicPartitionKey, int] = {}
+            committed = {}
         else:
-            consumer.assign(partitions)
+            starts, fresh = self._start_offsets(consumer, keys, committed)
+        if fresh:
+            # `latest` is resolved to an offset and committed now: it is where the group starts.
+            try:
+                self._commit(fresh, asynchronous=False)
+                committed.update(fresh)
+            except KafkaClientError as exc:
+                log.warning("cannot commit the start offsets of %s: %s", sorted(fresh), exc)
+        self._ask_loop(self._handler.assigned(keys, committed))
+        chosen = [TopicPartition(t, p, starts[(t, p)]) for t, p in keys]
+        if self._cooperative:
+            consumer.incremental_assign(chosen)
+        else:
+            consumer.assign(chosen)
         self.assignment.update(keys)
         if self.paused:
-            consumer.pause(partitions)
+            consumer.pause(chosen)
+
+    @staticmethod
+    def _read_committed(
+        consumer: Any, partitions: list[TopicPartition]
+    ) -> dict[TopicPartitionKey, int] | None:
+        try:
+            found = consumer.committed(partitions, 10.0)
+        except KafkaException as exc:
+            # No guess of `latest` (it would skip messages): librdkafka reads the committed
+            # offsets itself when the partitions are assigned, else starts at the earliest.
+            log.warning("cannot read committed offsets of %s (%s): starting at the committed "
+                        "offset or, without one, the earliest", partitions, exc)
+            return None
+        return {(tp.topic, tp.partition): tp.offset for tp in found if tp.offset >= 0}
+
+    def _start_offsets(
+        self,
+        consumer: Any,
+        keys: list[TopicPartitionKey],
+        committed: dict[TopicPartitionKey, int],
+    ) -> tuple[dict[TopicPartitionKey, int], dict[TopicPartitionKey, int]]:
+        """Each partition's start (see the module docstring) and the ``latest`` ones resolved
+        to an offset (to commit)."""
+        starts: dict[TopicPartitionKey, int] = {}
+        fresh: dict[TopicPartitionKey, int] = {}
+        topics_with_offsets: dict[str, bool] = {}
+        for key in keys:
+            if key in committed:
+                starts[key] = committed[key]
+                continue
+            topic = key[0]
+            if topic not in topics_with_offsets:
+                topics_with_offsets[topic] = self._group_has_offsets(consumer, topic, committed)
+                if not topics_with_offsets[topic]:
+                    log.warning(
+                        "group %s has no committed offset on topic %s: starting from %s "
+                        "(kafka.start_from). If this group ran before, its offsets expired "
+                        "(the broker's offsets.retention.minutes); use replay to backfill",
+                        self._config.group_id, topic, self._config.start_from,
+                    )
+            if topics_with_offsets[topic]:
+                log.info("partition %s:%d is new to the group: starting at its beginning", *key)
+                starts[key] = OFFSET_BEGINNING
+            elif self._config.start_from == "earliest":
+                starts[key] = OFFSET_BEGINNING
+            else:
+                end = self._end_offset(consumer, key)
+                starts[key] = OFFSET_END if end is None else end
+                if end is not None:
+                    fresh[key] = end
+        return starts, fresh
+
+    @staticmethod
+    def _group_has_offsets(
+        consumer: Any, topic: str, committed: dict[TopicPartitionKey, int]
+    ) -> bool:
+        """Whether the group has a committed offset on any partition of ``topic``."""
+        if any(t == topic for t, _ in committed):
+            return True
+        try:
+            metadata = consumer.list_topics(topic, timeout=10.0)
+            numbers = list(metadata.topics[topic].partitions)
+            found = consumer.committed([TopicPartition(topic, p) for p in numbers], 10.0)
+        except (KafkaException, KeyError) as exc:
+            # Unknown: starting new partitions at their beginning skips nothing.
+            log.warning("cannot read the group's offsets on topic %s (%s): its partitions "
+                        "without an offset start at their beginning", topic, exc)
+            return True
+        return any(tp.offset >= 0 for tp in found)
+
+    @staticmethod
+    def _end_offset(consumer: Any, key: TopicPartitionKey) -> int | None:
+        try:
+            _, high = consumer.get_watermark_offsets(TopicPartition(*key), timeout=10.0)
+        except KafkaException as exc:
+            log.warning("cannot read the end of %s:%d (%s): starting at its end", *key, exc)
+            return None
+        return int(high) if high >= 0 else None
 
     def _on_revoke(self, consumer: Any, partitions: list[TopicPartition]) -> None:
         keys = [(tp.topic, tp.partition) for tp in partitions]

@@ -143,7 +143,8 @@ subscriptions:
     assert main(["preview", "--config", str(config), "--events", str(events)]) == 2
     err = capsys.readouterr().err
     assert "subscriptions.0 ('one'): trigger" in err
-    assert "subscriptions.1: unknown action 'sendFax'" in err
+    # An unnamed subscription is named after its action and position.
+    assert "subscriptions.1 ('sendFax-1'): unknown action 'sendFax'" in err
 
 
 def test_as_a_module_in_a_subprocess(files: Any) -> None:

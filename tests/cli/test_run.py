@@ -55,3 +55,22 @@ def test_an_unreachable_ortto_is_retried_then_reported(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert "ortto.startup_timeout_s" in done.stderr
     assert "retrying" in done.stderr
+    # The endpoint's host and the operating system's reason; never the key.
+    assert "http://127.0.0.1:9/v1/me" in done.stderr
+    assert "Connection refused" in done.stderr
+    assert "pau-x" not in done.stderr
+
+
+def test_a_key_with_a_trailing_newline_is_refused_before_any_request(tmp_path: Path) -> None:
+    done = _run(_config("http://127.0.0.1:9/v1", "pau-secret-key\n"), tmp_path)
+    assert done.returncode == 2
+    assert "ortto.api_key: starts or ends with whitespace" in done.stderr
+    assert "hush" not in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_non_ascii_key_is_a_clear_error(tmp_path: Path) -> None:
+    done = _run(_config("http://127.0.0.1:9/v1", "pau-s\u00e9cret"), tmp_path)
+    assert done.returncode == 2
+    assert "ortto.api_key: character 6 is a non-ASCII character" in done.stderr
+    assert "Traceback" not in done.stderr

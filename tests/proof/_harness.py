@@ -66,6 +66,7 @@ class Scenario:
                 "bootstrap_servers": self.broker.bootstrap_servers,
                 "topics": [self.topic],
                 "group_id": self.group,
+                "start_from": "earliest",
                 "dead_letter_topic": self.dead_letter_topic,
                 "commit_interval_ms": 200,
                 "session_timeout_ms": 6000,
