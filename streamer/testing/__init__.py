@@ -4,6 +4,8 @@
 cache outside the repository; ``KafkaCluster`` offers the same topic/produce/consume/offset helpers
 for any broker address (e.g. ``STREAMER_TEST_BOOTSTRAP``). ``python -m streamer.testing fetch``
 pre-fetches the jars (CI); ``python -m streamer.testing run`` starts a broker until Ctrl-C.
+``SchemaRegistry`` is a real Confluent-compatible schema registry (Apicurio, in memory) for the
+Avro tests; ``python -m streamer.testing fetch-registry`` pre-fetches it.
 
 Also shipped for tests of your own deployment: ``FakeClock`` (a controllable clock),
 ``sample_events`` and ``poison_values`` (Segment events, good and bad), and ``StreamerProcess``
@@ -16,8 +18,10 @@ from streamer.testing._cluster import ConsumedMessage, Headers, KafkaCluster, To
 from streamer.testing._fakes import FakeMessage, poison_values, sample_events
 from streamer.testing._jars import KAFKA_VERSION, ensure_kafka_jars, kafka_cache_dir
 from streamer.testing._process import StreamerProcess
+from streamer.testing._registry import APICURIO_VERSION, SchemaRegistry, ensure_registry_app
 
 __all__ = [
+    "APICURIO_VERSION",
     "DEFAULT_JVM_OPTIONS",
     "KAFKA_VERSION",
     "ConsumedMessage",
@@ -26,9 +30,11 @@ __all__ = [
     "Headers",
     "KafkaBroker",
     "KafkaCluster",
+    "SchemaRegistry",
     "StreamerProcess",
     "TopicFactory",
     "ensure_kafka_jars",
+    "ensure_registry_app",
     "kafka_cache_dir",
     "poison_values",
     "sample_events",
