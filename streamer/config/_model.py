@@ -76,6 +76,9 @@ class KafkaConfig(_Section):
             url = registry.get("url")
             if not isinstance(url, str) or not url.startswith(("http://", "https://")):
                 raise ValueError("needs `url`, an http:// or https:// address of the registry")
+            from ..source._formats import registry_client  # the source package imports config
+
+            registry_client(registry)  # its own properties: refused ones are named here
         return registry
 
     @field_validator("avro_schema")

@@ -3,7 +3,7 @@
 from ._avro import AvroReader, json_value, load_schema
 from ._consumer import KafkaSource, RebalanceHandler
 from ._decode import Decoder, decode_json
-from ._formats import Decoding, ImmediateDecoding, build_decoding
+from ._formats import Decoding, ImmediateDecoding, build_decoding, registry_client
 
 __all__ = [
     "AvroReader",
@@ -16,4 +16,5 @@ __all__ = [
     "decode_json",
     "json_value",
     "load_schema",
+    "registry_client",
 ]

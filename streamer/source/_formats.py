@@ -12,14 +12,17 @@ it reads ``held`` (back-pressure) and ``problem`` (readiness).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .._exceptions import ConfigError
 from ..config import KafkaConfig
 from ._avro import AvroReader, load_schema
 from ._decode import Decoder, decode_json
 
-__all__ = ["Decoding", "ImmediateDecoding", "build_decoding"]
+if TYPE_CHECKING:
+    from confluent_kafka.schema_registry import SchemaRegistryClient
+
+__all__ = ["Decoding", "ImmediateDecoding", "build_decoding", "registry_client"]
 
 _DEFAULT_REGISTRY_TIMEOUT_S = 10.0
 """The client's HTTP timeout when none is configured: without one it waits forever."""
@@ -74,17 +77,25 @@ def build_decoding(
         except ValueError as exc:
             raise ConfigError(f"kafka.avro_schema: {exc}") from None
     assert config.schema_registry is not None  # the model's rules
-    # The registry client's import takes a quarter of a second: only where it is used.
-    from confluent_kafka.schema_registry import SchemaRegistryClient
-
     from ._registry import RegistryDecoding
 
-    properties = {"timeout": _DEFAULT_REGISTRY_TIMEOUT_S, **config.schema_registry}
     try:
-        client = SchemaRegistryClient(properties)
-    except (ValueError, TypeError) as exc:
+        client = registry_client(config.schema_registry)
+    except ValueError as exc:
         raise ConfigError(f"kafka.schema_registry: {exc}") from None
     return RegistryDecoding(
         client, auto=config.format == "auto",
         backoff_initial_s=backoff_initial_s, backoff_max_s=backoff_max_s,
     )
+
+
+def registry_client(properties: dict[str, Any]) -> SchemaRegistryClient:
+    """confluent-kafka's client for ``kafka.schema_registry``; a ValueError names what it
+    refuses. Without a ``timeout`` it would wait forever for a registry that hangs."""
+    # The client's import takes a quarter of a second: only where a registry is configured.
+    from confluent_kafka.schema_registry import SchemaRegistryClient
+
+    try:
+        return SchemaRegistryClient({"timeout": _DEFAULT_REGISTRY_TIMEOUT_S, **properties})
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"the registry client refuses its properties: {exc}") from None

@@ -12,6 +12,11 @@ Also shipped for tests of your own deployment: ``FakeClock`` (a controllable clo
 (``streamer run`` in a child process, to be killed and restarted).
 """
 
+from streamer.testing._avro_events import (
+    SEGMENT_EVENT_SCHEMA,
+    schemaless_avro,
+    segment_avro_datum,
+)
 from streamer.testing._broker import DEFAULT_JVM_OPTIONS, KafkaBroker, start_local_broker
 from streamer.testing._clock import FakeClock
 from streamer.testing._cluster import ConsumedMessage, Headers, KafkaCluster, TopicFactory
@@ -24,6 +29,7 @@ __all__ = [
     "APICURIO_VERSION",
     "DEFAULT_JVM_OPTIONS",
     "KAFKA_VERSION",
+    "SEGMENT_EVENT_SCHEMA",
     "ConsumedMessage",
     "FakeClock",
     "FakeMessage",
@@ -38,5 +44,7 @@ __all__ = [
     "kafka_cache_dir",
     "poison_values",
     "sample_events",
+    "schemaless_avro",
+    "segment_avro_datum",
     "start_local_broker",
 ]
