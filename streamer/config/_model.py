@@ -78,7 +78,7 @@ class KafkaConfig(_Section):
                 raise ValueError("needs `url`, an http:// or https:// address of the registry")
             from ..source._formats import registry_client  # the source package imports config
 
-            registry_client(registry)  # its own properties: refused ones are named here
+            registry_client(registry).close()  # its own properties: refused ones named here
         return registry
 
     @field_validator("avro_schema")

@@ -168,6 +168,7 @@ class RegistryDecoding:
             task.cancel()
         self._fetches.clear()
         self._thread.shutdown(wait=False, cancel_futures=True)
+        self._client.close()
 
     def _release(self, ready: list[Any]) -> None:
         held = self._held
