@@ -68,10 +68,12 @@ def json_value(value: Any) -> Any:
     kind = type(value)
     if kind in _SCALARS:
         return value
+    # Most values are scalars: tested inline, they cost no call.
     if kind is dict:
-        return {k: json_value(v) for k, v in value.items() if v is not None}
+        return {k: v if type(v) in _SCALARS else json_value(v)
+                for k, v in value.items() if v is not None}
     if kind is list:
-        return [json_value(v) for v in value]
+        return [v if type(v) in _SCALARS else json_value(v) for v in value]
     if value is None:
         return None
     if kind is _Json:
