@@ -24,8 +24,10 @@ if TYPE_CHECKING:
 
 __all__ = ["Decoding", "ImmediateDecoding", "build_decoding", "registry_client"]
 
-_DEFAULT_REGISTRY_TIMEOUT_S = 10.0
-"""The client's HTTP timeout when none is configured: without one it waits forever."""
+_REGISTRY_DEFAULTS: dict[str, Any] = {"timeout": 10.0, "max.retries": 0}
+"""Unless configured: an HTTP timeout (the client's own default waits forever), and no retries
+inside the client, whose backoff would keep a dead registry out of ``/readyz`` for a minute:
+streamer retries each fetch itself, with backoff, and says unready meanwhile."""
 
 
 class Decoding(Protocol):
@@ -91,11 +93,11 @@ def build_decoding(
 
 def registry_client(properties: dict[str, Any]) -> SchemaRegistryClient:
     """confluent-kafka's client for ``kafka.schema_registry``; a ValueError names what it
-    refuses. Without a ``timeout`` it would wait forever for a registry that hangs."""
+    refuses. Properties not given take :data:`_REGISTRY_DEFAULTS`."""
     # The client's import takes a quarter of a second: only where a registry is configured.
     from confluent_kafka.schema_registry import SchemaRegistryClient
 
     try:
-        return SchemaRegistryClient({"timeout": _DEFAULT_REGISTRY_TIMEOUT_S, **properties})
+        return SchemaRegistryClient({**_REGISTRY_DEFAULTS, **properties})
     except (ValueError, TypeError) as exc:
         raise ValueError(f"the registry client refuses its properties: {exc}") from None

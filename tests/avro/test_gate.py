@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import socket
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -14,6 +15,7 @@ import pytest
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 
 from streamer import DecodeError
+from streamer.source import registry_client
 from streamer.source._registry import RegistryDecoding
 from streamer.testing import FakeMessage
 
@@ -104,6 +106,28 @@ def test_revoked_partitions_lose_their_held_messages(registry_url: str) -> None:
             assert gate.held == 1
             released = await _until_released(gate)
             assert [(m.partition(), m.offset()) for m in released] == [(1, 0)]
+        finally:
+            gate.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_registry_that_refuses_connections_holds_and_says_why() -> None:
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{probe.getsockname()[1]}"
+
+    async def scenario() -> None:
+        gate = RegistryDecoding(registry_client({"url": url}), backoff_initial_s=0.01)
+        try:
+            assert gate.admit([FakeMessage("t", 0, 0, _wire(1, 0)),
+                               FakeMessage("t", 1, 0, b'{"type": "track"}')])[0].partition() == 1
+            deadline = time.monotonic() + 30
+            while gate.problem is None and time.monotonic() < deadline:
+                await asyncio.sleep(0.01)
+                assert gate.admit([]) == []
+            assert gate.problem is not None and "schema registry unreachable" in gate.problem
+            assert gate.held == 1 and gate.fetched == 0
         finally:
             gate.close()
 
