@@ -17,6 +17,7 @@ from datetime import time as clock_time
 from decimal import Decimal
 from typing import Any
 
+import httpx
 import orjson
 import pytest
 from confluent_kafka.schema_registry import SchemaRegistryClient
@@ -127,7 +128,7 @@ def _shop_events(n: int, seed: int) -> list[tuple[dict[str, Any], dict[str, Any]
 
 
 def _config(broker: KafkaBroker, topic: str, sandbox: SandboxServer, group: str,
-            **kafka: Any) -> Any:
+            metrics: dict[str, Any] | None = None, **kafka: Any) -> Any:
     raw: dict[str, Any] = {
         "kafka": {"bootstrap_servers": broker.bootstrap_servers, "topics": [topic],
                   "group_id": group, "dead_letter_topic": f"{topic}.dlq",
@@ -135,7 +136,7 @@ def _config(broker: KafkaBroker, topic: str, sandbox: SandboxServer, group: str,
         "ortto": {"api_key": "pau-test-key", "endpoint": sandbox.url},
         "batching": {"max_items": 100, "linger_ms": 50},
         "delivery": {"backoff_initial_s": 0.02, "backoff_max_s": 0.2, "shutdown_grace_s": 2.0},
-        "metrics": {"port": None},
+        "metrics": metrics or {"port": None},
     }
     return parse_config(raw, environ={})
 
@@ -319,8 +320,9 @@ def test_an_unreachable_registry_holds_its_partitions_until_it_answers(
         state = sandbox.state
         seen: dict[str, Any] = {}
         try:
-            pipeline = await build_pipeline(_config(kafka_broker, topic, sandbox, "g-frozen",
-                                                    format="avro", schema_registry=registry))
+            pipeline = await build_pipeline(_config(
+                kafka_broker, topic, sandbox, "g-frozen", format="avro", schema_registry=registry,
+                metrics={"port": 0, "host": "127.0.0.1"}))
             task = asyncio.create_task(pipeline.run())
 
             async def until(condition: Callable[[], bool], what: str) -> None:
@@ -341,7 +343,10 @@ def test_an_unreachable_registry_holds_its_partitions_until_it_answers(
                             and pipeline.decoding.held == 20
                             and pipeline.committed.get((topic, 1), 0) >= 20,
                             "partition 1 delivered and committed while partition 0 waits")
-                seen["readiness"] = pipeline.readiness()
+                assert pipeline.health is not None and pipeline.health.port
+                async with httpx.AsyncClient() as http:
+                    answer = await http.get(f"http://127.0.0.1:{pipeline.health.port}/readyz")
+                seen["readyz"] = (answer.status_code, answer.text)
                 seen["committed_while_frozen"] = dict(pipeline.committed)
                 seen["dead_while_frozen"] = pipeline.dead_letter.written
                 seen["held"] = pipeline.decoding.held
@@ -359,8 +364,8 @@ def test_an_unreachable_registry_holds_its_partitions_until_it_answers(
             await sandbox.stop()
 
     seen = asyncio.run(scenario())
-    ready, why = seen["readiness"]
-    assert not ready and "schema registry" in why
+    status, why = seen["readyz"]
+    assert status == 503 and "schema registry unreachable" in why
     assert seen["committed_while_frozen"].get((topic, 0), 0) <= 10
     assert seen["dead_while_frozen"] == 0 and seen["dead"] == 0
     assert seen["held"] == 20
