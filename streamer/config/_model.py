@@ -63,9 +63,10 @@ class KafkaConfig(_Section):
     format: Literal["json", "avro", "auto"] = "json"
     """``auto``: a value starting with the magic byte 0 is the Confluent wire format, one whose
     first non-blank byte is ``{`` is JSON."""
-    schema_registry: dict[str, Any] | None = None
+    schema_registry: dict[str, Any] | None = Field(default=None, repr=False)
     """Confluent-compatible registry: ``url`` and the client's own properties
-    (``basic.auth.user.info``, ``ssl.*``, ``timeout``) passed through."""
+    (``basic.auth.user.info``, ``ssl.*``, ``timeout``) passed through (never in a repr: it may
+    carry credentials)."""
     avro_schema: str | None = None
     """Path of the ``.avsc`` every value is written with (schemaless Avro, ``format: avro``)."""
 

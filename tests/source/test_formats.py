@@ -67,6 +67,7 @@ def test_an_invalid_schema_file_is_refused_with_its_name(tmp_path: Path) -> None
 def test_the_registry_client_takes_its_own_properties() -> None:
     kafka = _kafka(format="avro", schema_registry={
         **REGISTRY, "basic.auth.user.info": "user:secret", "timeout": 2, "max.retries": 0})
+    assert "secret" not in repr(kafka)
     decoding = build_decoding(kafka)
     try:
         assert decoding.problem is None and decoding.held == 0
