@@ -30,7 +30,7 @@ from ..deadletter import DeadLetterWriter
 from ..observability import HealthServer, Metrics
 from ..offsets import Checkpoint, OffsetTracker, TopicPartitionKey
 from ..sender import Governors, OrttoClient, RetryPolicy, Sender
-from ..source import KafkaSource, decode_json
+from ..source import KafkaSource, build_decoding
 from ._dispatch import Dispatcher
 from ._outcomes import Outcomes
 
@@ -104,8 +104,10 @@ class Pipeline:
             ),
             governor=self.governors, clock=clock,
         )
+        # JSON or Avro; a registry's schemas are fetched by its gate, in front of the Dispatcher.
+        self.decoding = build_decoding(kafka)
         self.dispatcher = Dispatcher(
-            decode=decode_json, route=router.route, tracker=self.tracker,
+            decode=self.decoding.decode, route=router.route, tracker=self.tracker,
             batcher=self.batcher, dead_letter=self.dead_letter, metrics=self.metrics,
             clock=clock, max_event_bytes=kafka.max_event_bytes,
         )
@@ -137,6 +139,8 @@ class Pipeline:
             return False, "not running"
         if not self._key_ok:
             return False, "Ortto refuses the API key; probing"
+        if (registry := self.decoding.problem) is not None:
+            return False, registry
         if not self.source.assignment:
             return False, "no partitions assigned"
         return True, "delivering"
@@ -164,7 +168,7 @@ class Pipeline:
         next_commit = self._clock() + interval
         try:
             while not self._stop.is_set():
-                messages = await self.source.poll()
+                messages = self.decoding.admit(await self.source.poll())
                 if messages:
                     self.dispatcher.process(messages)
                 self._send(self.batcher.take_ready())
@@ -190,6 +194,7 @@ class Pipeline:
     async def _back_pressure(self) -> None:
         high = self.config.delivery.max_pending_items
         unfinished = self.batcher.waiting + self.sender.in_flight_items + self.dead_letter.pending
+        unfinished += self.decoding.held  # messages waiting for their schema
         should_pause = not self._key_ok or unfinished > high
         if should_pause and not self.source.paused:
             log.info("pausing consumption (%d unfinished items, key ok: %s)",
@@ -217,6 +222,7 @@ class Pipeline:
                 await self.checkpoint.run(synchronous=True)
         finally:
             await self.sender.aclose()
+            self.decoding.close()
             await self.source.close()
             self.dead_letter.close(1.0)
             if self.health is not None:
@@ -245,6 +251,7 @@ class Pipeline:
                 await asyncio.sleep(0.01)
             self.dead_letter.poll()
         self.batcher.discard(keyset)
+        self.decoding.discard(keyset)
         states = self.tracker.revoke(keys)
         if lost:
             return {}

@@ -102,6 +102,56 @@ class KafkaConfig(_Section):
         return _allowed(properties, REFUSED_PRODUCER)
 
 
+    # -- value format (Avro input): the rules are in streamer/source/_avro.py and the README ------
+    format: Literal["json", "avro", "auto"] = "json"
+    """``auto``: a value starting with the magic byte 0 is the Confluent wire format, one whose
+    first non-blank byte is ``{`` is JSON."""
+    schema_registry: dict[str, Any] | None = Field(default=None, repr=False)
+    """Confluent-compatible registry: ``url`` and the client's own properties
+    (``basic.auth.user.info``, ``ssl.*``, ``timeout``) passed through (never in a repr: it may
+    carry credentials)."""
+    avro_schema: str | None = None
+    """Path of the ``.avsc`` every value is written with (schemaless Avro, ``format: avro``)."""
+
+    @field_validator("schema_registry")
+    @classmethod
+    def _registry_url(cls, registry: dict[str, Any] | None) -> dict[str, Any] | None:
+        if registry is not None:
+            url = registry.get("url")
+            if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+                raise ValueError("needs `url`, an http:// or https:// address of the registry")
+            from ..source._formats import registry_client  # the source package imports config
+
+            registry_client(registry).close()  # its own properties: refused ones named here
+        return registry
+
+    @field_validator("avro_schema")
+    @classmethod
+    def _avro_schema_readable(cls, path: str | None) -> str | None:
+        if path is not None:
+            from ..source._avro import load_schema  # the source package imports config
+
+            load_schema(path)  # a ValueError naming the file and what is wrong
+        return path
+
+    @model_validator(mode="after")
+    def _format_sources(self) -> KafkaConfig:
+        registry, schema = self.schema_registry is not None, self.avro_schema is not None
+        if registry and schema:
+            raise ValueError("kafka.schema_registry and kafka.avro_schema exclude each other: "
+                             "values are either in the Confluent wire format or schemaless")
+        if self.format == "json" and (registry or schema):
+            key = "schema_registry" if registry else "avro_schema"
+            raise ValueError(f"kafka.{key} is read only with kafka.format avro or auto")
+        if self.format == "avro" and not (registry or schema):
+            raise ValueError("kafka.format avro needs kafka.schema_registry (Confluent wire "
+                             "format) or kafka.avro_schema (schemaless)")
+        if self.format == "auto" and not registry:
+            raise ValueError("kafka.format auto needs kafka.schema_registry (schemaless Avro "
+                             "cannot be told from other bytes: use format avro)")
+        return self
+
+
 def _allowed(properties: dict[str, Any], refused: Mapping[str, str]) -> dict[str, Any]:
     problems = property_problems(properties, refused)
     if problems:

@@ -4,33 +4,47 @@
 cache outside the repository; ``KafkaCluster`` offers the same topic/produce/consume/offset helpers
 for any broker address (e.g. ``STREAMER_TEST_BOOTSTRAP``). ``python -m streamer.testing fetch``
 pre-fetches the jars (CI); ``python -m streamer.testing run`` starts a broker until Ctrl-C.
+``SchemaRegistry`` is a real Confluent-compatible schema registry (Apicurio, in memory) for the
+Avro tests; ``python -m streamer.testing fetch-registry`` pre-fetches it.
 
 Also shipped for tests of your own deployment: ``FakeClock`` (a controllable clock),
 ``sample_events`` and ``poison_values`` (Segment events, good and bad), and ``StreamerProcess``
 (``streamer run`` in a child process, to be killed and restarted).
 """
 
+from streamer.testing._avro_events import (
+    SEGMENT_EVENT_SCHEMA,
+    schemaless_avro,
+    segment_avro_datum,
+)
 from streamer.testing._broker import DEFAULT_JVM_OPTIONS, KafkaBroker, start_local_broker
 from streamer.testing._clock import FakeClock
 from streamer.testing._cluster import ConsumedMessage, Headers, KafkaCluster, TopicFactory
 from streamer.testing._fakes import FakeMessage, poison_values, sample_events
 from streamer.testing._jars import KAFKA_VERSION, ensure_kafka_jars, kafka_cache_dir
 from streamer.testing._process import StreamerProcess
+from streamer.testing._registry import APICURIO_VERSION, SchemaRegistry, ensure_registry_app
 
 __all__ = [
+    "APICURIO_VERSION",
     "DEFAULT_JVM_OPTIONS",
     "KAFKA_VERSION",
+    "SEGMENT_EVENT_SCHEMA",
     "ConsumedMessage",
     "FakeClock",
     "FakeMessage",
     "Headers",
     "KafkaBroker",
     "KafkaCluster",
+    "SchemaRegistry",
     "StreamerProcess",
     "TopicFactory",
     "ensure_kafka_jars",
+    "ensure_registry_app",
     "kafka_cache_dir",
     "poison_values",
     "sample_events",
+    "schemaless_avro",
+    "segment_avro_datum",
     "start_local_broker",
 ]

@@ -1,4 +1,5 @@
-"""``python -m streamer.testing fetch|run``: pre-fetch the broker's jars, or run a broker by hand.
+"""``python -m streamer.testing fetch|fetch-registry|run``: pre-fetch the broker's jars (or the
+schema registry used by the Avro tests), or run a broker by hand.
 
 ``fetch`` is what CI calls before the tests, so that Maven's download is neither inside a test's
 timeout nor repeated. ``run`` starts a broker and prints its address until Ctrl-C (or SIGTERM), for
@@ -17,6 +18,7 @@ import time
 from streamer._exceptions import BrokerError
 from streamer.testing._broker import start_local_broker
 from streamer.testing._jars import KAFKA_VERSION, ensure_kafka_jars
+from streamer.testing._registry import APICURIO_VERSION, ensure_registry_app
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,6 +26,9 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     fetch = commands.add_parser("fetch", help="download the Kafka jars into the cache")
     fetch.add_argument("--version", default=KAFKA_VERSION)
+    registry = commands.add_parser(
+        "fetch-registry", help="download the schema registry (Apicurio) into the cache")
+    registry.add_argument("--version", default=APICURIO_VERSION)
     run = commands.add_parser("run", help="start a local broker until interrupted")
     run.add_argument("--port", type=int, default=None, help="client port (default: a free one)")
     arguments = parser.parse_args(argv)
@@ -34,6 +39,11 @@ def main(argv: list[str] | None = None) -> int:
             libs = ensure_kafka_jars(arguments.version)
             jars = len(list(libs.glob("*.jar")))
             print(f"{jars} jars in {libs} ({time.monotonic() - started:.1f}s)")
+            return 0
+        if arguments.command == "fetch-registry":
+            started = time.monotonic()
+            app = ensure_registry_app(arguments.version)
+            print(f"Apicurio Registry in {app} ({time.monotonic() - started:.1f}s)")
             return 0
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
