@@ -131,7 +131,7 @@ def _config(broker: KafkaBroker, topic: str, sandbox: SandboxServer, group: str,
             metrics: dict[str, Any] | None = None, **kafka: Any) -> Any:
     raw: dict[str, Any] = {
         "kafka": {"bootstrap_servers": broker.bootstrap_servers, "topics": [topic],
-                  "group_id": group, "dead_letter_topic": f"{topic}.dlq",
+                  "group_id": group, "dead_letter_topic": f"{topic}.dlq", "start_from": "earliest",
                   "commit_interval_ms": 100, "session_timeout_ms": 6000, **kafka},
         "ortto": {"api_key": "pau-test-key", "endpoint": sandbox.url},
         "batching": {"max_items": 100, "linger_ms": 50},
