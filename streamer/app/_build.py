@@ -16,7 +16,7 @@ from .._exceptions import RequestError
 from ..config import Config
 from ..observability import Metrics
 from ..routing import compile_router
-from ..sender import OrttoClient
+from ..sender import OrttoClient, TokenBucket
 from ._pipeline import Pipeline
 
 __all__ = ["build_pipeline"]
@@ -37,6 +37,8 @@ async def build_pipeline(
         connect_timeout_s=ortto.connect_timeout_s,
         read_timeout_s=ortto.read_timeout_s,
         max_connections=config.delivery.max_in_flight * 2,
+        # The start-up's requests (/me, audiences) take from the rate budget too.
+        rate=TokenBucket(config.delivery.rate_per_s),
     )
     try:
         router = compile_router(config.subscriptions)
