@@ -20,9 +20,9 @@ Lifecycle of :meth:`Pipeline.run`:
    Stop on a fatal error: ``_fatal`` holds it (readiness reads it: unready), nothing more is
    sent or committed beyond what the leaving consumer's revocation commits, and ``run`` raises.
 
-Rate: ``delivery.rate_per_s`` is the group's budget for every request to Ortto. At every
-rebalance the process takes the share of its assigned partitions out of all partitions of its
-topics (``client.rate``; gauges ``streamer_rate_share_ratio`` and
+Rate: ``delivery.rate_per_s`` is the group's budget for every request to Ortto. After every
+rebalance (seen when a poll returns) the process takes the share of its assigned partitions out
+of all partitions of its topics (``client.rate``; gauges ``streamer_rate_share_ratio`` and
 ``streamer_rate_limit_requests_per_second``).
 """
 
@@ -88,6 +88,7 @@ class Pipeline:
         self.committed: dict[TopicPartitionKey, int] = {}
         """Per partition, the highest offset the broker confirmed as committed by this process."""
         self._warned: dict[TopicPartitionKey, float] = {}
+        self._rebalances_seen = 0
 
         self.tracker = OffsetTracker()
         self.dead_letter = DeadLetterWriter(
@@ -180,6 +181,9 @@ class Pipeline:
             while not self._stop.is_set():
                 self.sender.raise_if_failed()
                 messages = await self.source.poll()
+                if self.source.rebalances != self._rebalances_seen:
+                    self._rebalances_seen = self.source.rebalances
+                    self._reshare()
                 if messages:
                     self.dispatcher.process(messages)
                 self._send(self.batcher.take_ready())
@@ -244,7 +248,6 @@ class Pipeline:
         self, keys: list[TopicPartitionKey], committed: dict[TopicPartitionKey, int]
     ) -> None:
         self.tracker.assign(keys, committed)
-        self._reshare()
 
     async def revoked(
         self, keys: list[TopicPartitionKey], *, lost: bool
@@ -262,7 +265,6 @@ class Pipeline:
             self.dead_letter.poll()
         self.batcher.discard(keyset)
         states = self.tracker.revoke(keys)
-        self._reshare()
         if lost:
             return {}
         # Past the confirmed commit, a failed one included: the last chance to commit these.

@@ -25,8 +25,11 @@ worker thread; a synchronous one by its return (confluent-kafka does not call th
 it). Answers of commits the loop does not await (asynchronous ones, the revocation's) are handed to
 the loop with ``call_soon_threadsafe`` as a :class:`~streamer.offsets.CommitResult`.
 
-At every rebalance the partition count of the subscribed topics is read from the consumer's
-metadata (``partitions_total``): the pipeline takes its share of the rate budget from it.
+After a rebalance the partition count of the subscribed topics is read from the consumer's
+metadata (``partitions_total``) and ``rebalances`` is bumped: the pipeline takes its share of the
+rate budget from them. It is read after ``consume()`` returns, never inside a callback:
+confluent-kafka keeps one call state per thread, and a client call made inside a callback (such
+as ``list_topics``) ends it, so that the next callback of the same ``consume()`` aborts.
 """
 
 from __future__ import annotations
@@ -95,6 +98,9 @@ class KafkaSource:
         self.paused = False
         self.partitions_total = 0
         """Partitions of the subscribed topics, as of the last rebalance (0: not known yet)."""
+        self.rebalances = 0
+        """Bumped once ``partitions_total`` was read again after a rebalance."""
+        self._rebalanced = False
         self._cooperative = True
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -160,6 +166,10 @@ class KafkaSource:
         messages: list[Message] = self._consumer.consume(
             self._config.poll_batch, self._poll_timeout
         )
+        if self._rebalanced:
+            self._rebalanced = False
+            self._count_partitions(self._consumer)
+            self.rebalances += 1
         return messages
 
     async def commit(
@@ -263,7 +273,7 @@ class KafkaSource:
     def _on_assign(self, consumer: Any, partitions: list[TopicPartition]) -> None:
         keys = [(tp.topic, tp.partition) for tp in partitions]
         log.info("assigned %s", keys)
-        self._count_partitions(consumer)
+        self._rebalanced = True
         committed: dict[TopicPartitionKey, int] = {}
         try:
             for tp in consumer.committed(partitions, 10.0):
@@ -283,7 +293,7 @@ class KafkaSource:
     def _on_revoke(self, consumer: Any, partitions: list[TopicPartition]) -> None:
         keys = [(tp.topic, tp.partition) for tp in partitions]
         log.info("revoked %s", keys)
-        self._count_partitions(consumer)
+        self._rebalanced = True
         offsets = self._ask_loop(self._handler.revoked(keys, lost=False))
         if offsets:
             # Still assigned during the callback: the last chance to commit them, ever.
@@ -299,7 +309,7 @@ class KafkaSource:
     def _on_lost(self, consumer: Any, partitions: list[TopicPartition]) -> None:
         keys = [(tp.topic, tp.partition) for tp in partitions]
         log.warning("partitions lost %s: their in-flight work is abandoned", keys)
-        self._count_partitions(consumer)
+        self._rebalanced = True
         self._ask_loop(self._handler.revoked(keys, lost=True))
         self._forget(consumer, partitions, keys)
 
