@@ -253,8 +253,10 @@ class Pipeline:
         self, keys: list[TopicPartitionKey], *, lost: bool
     ) -> dict[TopicPartitionKey, int]:
         keyset = set(keys)
-        if not lost:
-            # Windows are sent now so their items get the revoke deadline too.
+        if not lost and self._running:
+            # Windows are sent now so their items get the revoke deadline too. Not once the
+            # loop has ended: at shutdown the grace period was spent already and the sender is
+            # closed; after a fatal error nothing more is sent.
             self._send(self.batcher.drain())
             deadline = self._clock() + self.config.delivery.revoke_grace_s
             while self._clock() < deadline and any(
@@ -262,7 +264,7 @@ class Pipeline:
             ):
                 self.dead_letter.poll()
                 await asyncio.sleep(0.01)
-            self.dead_letter.poll()
+        self.dead_letter.poll()
         self.batcher.discard(keyset)
         states = self.tracker.revoke(keys)
         if lost:
