@@ -13,7 +13,9 @@ Run periodically (asynchronous commit) and at shutdown (synchronous commit):
    on the event loop (so does the synchronous commit a revocation makes).
 5. :meth:`confirm`: only the partitions the broker confirmed advance (the tracker's
    ``committed``, and whatever ``on_result`` keeps: the pipeline's ``committed``, the gauges);
-   a partition refused is logged and left to the next checkpoint, revocation or shutdown.
+   a partition refused is left to the next checkpoint, revocation or shutdown (a revoked one
+   to its next owner). Refusals are logged at most once every 10 s, with the count since the
+   last line and one example.
 
 The committer and the dead-letter side are protocols, so the steps are tested without Kafka.
 """
@@ -21,6 +23,7 @@ The committer and the dead-letter side are protocols, so the steps are tested wi
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -30,6 +33,8 @@ from ._tracker import OffsetTracker, TopicPartitionKey
 __all__ = ["Checkpoint", "CommitResult", "DeadLetterSide"]
 
 log = logging.getLogger("streamer.offsets")
+
+_LOG_EVERY_S = 10.0
 
 Committer = Callable[[dict[TopicPartitionKey, int], bool], Awaitable["CommitResult | None"]]
 """``commit(offsets, asynchronous)``: the broker's answer when synchronous, else ``None``
@@ -58,7 +63,9 @@ class CommitResult:
 
 
 class Checkpoint:
-    __slots__ = ("_commit", "_dead_letter", "_on_result", "_tracker")
+    __slots__ = (
+        "_clock", "_commit", "_dead_letter", "_logged_at", "_on_result", "_refused", "_tracker"
+    )
 
     def __init__(
         self,
@@ -66,11 +73,15 @@ class Checkpoint:
         dead_letter: DeadLetterSide,
         commit: Committer,
         on_result: Callable[[CommitResult], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._tracker = tracker
         self._dead_letter = dead_letter
         self._commit = commit
         self._on_result = on_result
+        self._clock = clock
+        self._refused = 0
+        self._logged_at = -1e18
 
     async def run(self, *, synchronous: bool = False) -> dict[TopicPartitionKey, int]:
         """Send a commit of what is done; return the offsets sent (empty: nothing to send)."""
@@ -92,11 +103,16 @@ class Checkpoint:
         """5. The broker's answer: advance what it confirmed, nothing else."""
         self._tracker.mark_committed(result.confirmed)
         if result.failed:
-            (topic, partition), error = next(iter(result.failed.items()))
-            log.warning(
-                "%s commit refused for %d partition(s), e.g. %s[%d]: %s; retried at the next "
-                "checkpoint", "synchronous" if result.synchronous else "asynchronous",
-                len(result.failed), topic, partition, error,
-            )
+            self._refused += len(result.failed)
+            now = self._clock()
+            if now - self._logged_at >= _LOG_EVERY_S:
+                (topic, partition), error = next(iter(result.failed.items()))
+                log.warning(
+                    "%d partition commit(s) refused since the last line, e.g. %s[%d] (%s): %s; "
+                    "an assigned partition is committed again at the next checkpoint, a revoked "
+                    "one is redone by its next owner", self._refused, topic, partition,
+                    "synchronous" if result.synchronous else "asynchronous", error,
+                )
+                self._refused, self._logged_at = 0, now
         if self._on_result is not None:
             self._on_result(result)

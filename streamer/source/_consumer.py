@@ -298,11 +298,7 @@ class KafkaSource:
         if offsets:
             # Still assigned during the callback: the last chance to commit them, ever.
             result = self._commit(offsets, asynchronous=False)
-            if result is not None:
-                if result.failed:
-                    log.warning("commit on revoke refused for %s (the next owner redoes the "
-                                "rest): %s", sorted(result.failed),
-                                next(iter(result.failed.values())))
+            if result is not None:  # refusals are logged by the checkpoint, on the loop
                 self._hand_over(result)
         self._forget(consumer, partitions, keys)
 

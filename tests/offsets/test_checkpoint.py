@@ -148,3 +148,23 @@ def test_an_unwritten_dead_letter_stops_the_commit() -> None:
         asyncio.run(Checkpoint(tracker, dead, broker.commit).run())
     assert broker.sent == []
     assert dead.polls == 1
+
+
+def test_refusals_are_logged_at_most_every_ten_seconds_with_a_count(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from streamer.testing import FakeClock
+
+    clock = FakeClock()
+    checkpoint = Checkpoint(_tracker({P0: 2}), FakeDeadLetter(), Broker().commit, clock=clock)
+    refused = CommitResult(failed={P0: "Broker: Unknown member"})
+    with caplog.at_level("WARNING", logger="streamer.offsets"):
+        for _ in range(5):
+            checkpoint.confirm(refused)
+            clock.advance(1.0)
+        clock.advance(10.0)
+        checkpoint.confirm(refused)
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 2
+    assert lines[0].startswith("1 partition commit(s) refused") and "t[0]" in lines[0]
+    assert lines[1].startswith("5 partition commit(s) refused")
