@@ -10,7 +10,9 @@ the whole family with one clause and still tell the cases apart::
     ├── DecodeError            a Kafka message is not a Segment event (dead-lettered, stage decode)
     ├── OrttoError             Ortto (or the sandbox) answered something we cannot use
     │   ├── AuthenticationError 401/403: the key is refused; delivery pauses, nothing dead-lettered
-    │   └── RequestError       a whole request failed (status, timeout, connection)
+    │   └── RequestError       a whole request failed (status, timeout, connection, any
+    │                          failure of the HTTP client): retried
+    ├── DeliveryError          a delivery task died of a bug: fatal, processing stops
     ├── KafkaClientError       the consumer or a producer failed in a way that stops processing
     │   └── DeadLetterError    a dead-letter record was not acknowledged: never commit past it
     └── BrokerError            the local test/demo broker could not start (carries the log tail)
@@ -28,6 +30,7 @@ __all__ = [
     "ConfigError",
     "DeadLetterError",
     "DecodeError",
+    "DeliveryError",
     "InvalidApiKeyError",
     "KafkaClientError",
     "MappingError",
@@ -78,14 +81,27 @@ class AuthenticationError(OrttoError):
 
 
 class RequestError(OrttoError):
-    """A whole request failed: an HTTP status, a timeout or a connection error."""
+    """A whole request failed: an HTTP status, a timeout, a connection error, or any other
+    failure of the HTTP client (``error_class`` names the exception when there was no answer)."""
 
     def __init__(
-        self, message: str, *, status: int | None = None, retry_after: float | None = None
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        retry_after: float | None = None,
+        error_class: str | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.retry_after = retry_after
+        self.error_class = error_class
+
+
+class DeliveryError(StreamerError):
+    """A delivery task failed with an unexpected error (a bug). It is latched by the sender and
+    raised by the pipeline's loop: the process turns unready and stops with a non-zero status,
+    instead of leaving the batch's partition stalled until a restart."""
 
 
 class KafkaClientError(StreamerError):

@@ -19,7 +19,7 @@ from .._version import __version__
 from ..config import Config
 from ..observability import Metrics
 from ..routing import Router, compile_router
-from ..sender import OrttoClient
+from ..sender import OrttoClient, TokenBucket
 from ..sender._region import endpoint_host
 from ._pipeline import Pipeline
 
@@ -41,6 +41,8 @@ async def build_pipeline(
         connect_timeout_s=ortto.connect_timeout_s,
         read_timeout_s=ortto.read_timeout_s,
         max_connections=config.delivery.max_in_flight * 2,
+        # The start-up's requests (/me, audiences) take from the rate budget too.
+        rate=TokenBucket(config.delivery.rate_per_s),
     )
     try:
         router = compile_router(config.subscriptions)

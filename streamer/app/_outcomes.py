@@ -54,7 +54,8 @@ class Outcomes:
         )
 
     def rejected(
-        self, batch: Batch, index: int, *, status: int, message: str, reason: str
+        self, batch: Batch, index: int, *, status: int | None, message: str, reason: str,
+        error_class: str | None = None,
     ) -> None:
         ticket = batch.tickets[index]
         if ticket.partition.revoked:
@@ -65,7 +66,8 @@ class Outcomes:
         route = batch.route
         first = now - (time.monotonic() - batch.first_failure) if batch.first_failure else now
         rejection = Rejection(
-            "deliver", reason, message, status, action=route.action, subscription=route.name,
+            "deliver", reason, message, status, error_class=error_class, action=route.action,
+            subscription=route.name,
             config_hash=route.config_hash, message_id=_item_message_id(batch.items[index]),
             attempts=batch.attempts + 1, first_failure=first, last_failure=now,
         )

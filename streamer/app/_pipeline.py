@@ -7,12 +7,23 @@ Lifecycle of :meth:`Pipeline.run`:
    a. take the next messages (the consumer thread fetches while the loop works),
    b. dispatch them (decode, route, map, window),
    c. hand closed windows (by size, bytes or linger) to the sender,
-   d. every ``commit_interval``: a checkpoint (asynchronous commit),
+   d. every ``commit_interval``: a checkpoint (asynchronous commit; the broker's answer comes
+      back through the consumer's commit callback, and only confirmed offsets count:
+      ``committed``, the tracker, ``streamer_committed_offset``),
    e. back-pressure: pause all partitions above the high-water mark of unfinished items, or
       while Ortto refuses the key; resume below the low-water mark.
-3. Stop (SIGTERM, SIGINT, or a fatal error): no new messages; open windows are sent; in-flight
-   work gets the grace period; what is done is committed synchronously; the consumer leaves
-   the group. What is not done stays uncommitted, and is redone by whoever reads next.
+   A bug latched by the sender (a delivery task that died) is raised at the top of the loop.
+3. Stop on SIGTERM or SIGINT: no new messages; open windows are sent; in-flight work gets the
+   grace period; what is done is committed synchronously; the consumer leaves the group (its
+   revocation commits what the shutdown commit could not). What is not done stays uncommitted,
+   and is redone by whoever reads next.
+   Stop on a fatal error: ``_fatal`` holds it (readiness reads it: unready), nothing more is
+   sent or committed beyond what the leaving consumer's revocation commits, and ``run`` raises.
+
+Rate: ``delivery.rate_per_s`` is the group's budget for every request to Ortto. After every
+rebalance (seen when a poll returns) the process takes the share of its assigned partitions out
+of all partitions of its topics (``client.rate``; gauges ``streamer_rate_share_ratio`` and
+``streamer_rate_limit_requests_per_second``).
 """
 
 from __future__ import annotations
@@ -28,7 +39,7 @@ from ..batching import Batch, Batcher
 from ..config import Config, KafkaConfig
 from ..deadletter import DeadLetterWriter
 from ..observability import HealthServer, Metrics
-from ..offsets import Checkpoint, OffsetTracker, TopicPartitionKey
+from ..offsets import Checkpoint, CommitResult, OffsetTracker, TopicPartitionKey
 from ..sender import Governors, OrttoClient, RetryPolicy, Sender
 from ..source import KafkaSource, build_decoding
 from ._dispatch import Dispatcher
@@ -73,8 +84,11 @@ class Pipeline:
         self._key_ok = True
         self._running = False
         self._fatal: BaseException | None = None
+        """The error that stopped the loop (readiness reports it); ``None`` while healthy."""
         self.committed: dict[TopicPartitionKey, int] = {}
+        """Per partition, the highest offset the broker confirmed as committed by this process."""
         self._warned: dict[TopicPartitionKey, float] = {}
+        self._rebalances_seen = 0
 
         self.tracker = OffsetTracker()
         self.dead_letter = DeadLetterWriter(
@@ -92,17 +106,18 @@ class Pipeline:
             on_auth_changed=self._auth_changed,
         )
         delivery = config.delivery
-        self.governors = Governors(
-            max_in_flight=delivery.max_in_flight, rate_per_s=delivery.rate_per_s, clock=clock
-        )
+        self.governors = Governors(max_in_flight=delivery.max_in_flight, clock=clock)
         self.client = client
+        # The budget of the group, every endpoint together; the share follows the assignment.
+        client.rate.configure(delivery.rate_per_s)
+        self._rate_gauges()
         self.sender = Sender(
             client, self.outcomes,
             policy=RetryPolicy(
                 retryable=delivery.retryable_statuses, budget_s=delivery.retry_budget_s,
                 initial_s=delivery.backoff_initial_s, max_s=delivery.backoff_max_s,
             ),
-            governor=self.governors, clock=clock,
+            governor=self.governors, clock=clock, on_request=self._request_made,
         )
         # JSON or Avro; a registry's schemas are fetched by its gate, in front of the Dispatcher.
         self.decoding = build_decoding(kafka)
@@ -114,10 +129,10 @@ class Pipeline:
         self._ends: dict[TopicPartitionKey, tuple[int, int]] = {}
         self.source = KafkaSource(
             kafka, self, overrides=consumer_overrides,
-            on_high_watermark=self._high_watermark,
+            on_high_watermark=self._high_watermark, on_commit_result=self._commit_answered,
         )
         self.checkpoint = Checkpoint(
-            self.tracker, self.dead_letter, self.source.commit, on_commit=self._committed
+            self.tracker, self.dead_letter, self.source.commit, on_result=self._committed
         )
         self.health: HealthServer | None = None
         if config.metrics.port is not None:
@@ -168,7 +183,11 @@ class Pipeline:
         next_commit = self._clock() + interval
         try:
             while not self._stop.is_set():
+                self.sender.raise_if_failed()
                 messages = self.decoding.admit(await self.source.poll())
+                if self.source.rebalances != self._rebalances_seen:
+                    self._rebalances_seen = self.source.rebalances
+                    self._reshare()
                 if messages:
                     self.dispatcher.process(messages)
                 self._send(self.batcher.take_ready())
@@ -240,8 +259,10 @@ class Pipeline:
         self, keys: list[TopicPartitionKey], *, lost: bool
     ) -> dict[TopicPartitionKey, int]:
         keyset = set(keys)
-        if not lost:
-            # Windows are sent now so their items get the revoke deadline too.
+        if not lost and self._running:
+            # Windows are sent now so their items get the revoke deadline too. Not once the
+            # loop has ended: at shutdown the grace period was spent already and the sender is
+            # closed; after a fatal error nothing more is sent.
             self._send(self.batcher.drain())
             deadline = self._clock() + self.config.delivery.revoke_grace_s
             while self._clock() < deadline and any(
@@ -249,20 +270,48 @@ class Pipeline:
             ):
                 self.dead_letter.poll()
                 await asyncio.sleep(0.01)
-            self.dead_letter.poll()
+        self.dead_letter.poll()
         self.batcher.discard(keyset)
         self.decoding.discard(keyset)
         states = self.tracker.revoke(keys)
         if lost:
             return {}
-        offsets = {k: o for k, s in states.items() if (o := s.to_commit()) is not None}
-        self._committed(offsets)
-        return offsets
+        # Past the confirmed commit, a failed one included: the last chance to commit these.
+        return {k: o for k, s in states.items() if (o := s.to_commit()) is not None}
 
-    def _committed(self, offsets: dict[TopicPartitionKey, int]) -> None:
-        self.committed.update(offsets)
-        for (topic, partition), offset in offsets.items():
-            self.metrics.committed_offset.labels(topic, str(partition)).set(offset)
+    # -- commits and the rate share --------------------------------------------------------
+
+    def _commit_answered(self, result: CommitResult) -> None:
+        # On the loop (handed over by the source): an asynchronous or a revocation's commit.
+        self.checkpoint.confirm(result)
+
+    def _committed(self, result: CommitResult) -> None:
+        committed, gauge = self.committed, self.metrics.committed_offset
+        for key, offset in result.confirmed.items():
+            if offset > committed.get(key, -1):
+                committed[key] = offset
+                gauge.labels(key[0], str(key[1])).set(offset)
+        self.metrics.committed_offsets.labels(
+            "sync" if result.synchronous else "async", "ok" if result.ok else "failed"
+        ).inc()
+
+    def _reshare(self) -> None:
+        rate = self.client.rate
+        if rate.budget is None:
+            return
+        total = self.source.partitions_total
+        rate.set_share(len(self.tracker), total)
+        self._rate_gauges()
+        log.info("rate share: %d of %d partitions, %.3g of %.3g requests/s",
+                 len(self.tracker), total, rate.rate or 0.0, rate.budget)
+
+    def _rate_gauges(self) -> None:
+        rate = self.client.rate
+        self.metrics.rate_share.set(rate.share)
+        self.metrics.rate_limit.set(float("inf") if rate.rate is None else rate.rate)
+
+    def _request_made(self, path: str, outcome: str) -> None:
+        self.metrics.requests.labels(path, outcome).inc()
 
     def _high_watermark(self, topic: str, partition: int, low: int, high: int) -> None:
         # On the consumer's thread: a plain dict store, read by the loop at the next checkpoint.

@@ -15,6 +15,7 @@ __all__ = ["read_dead_letter"]
 _TEXT = {
     "streamer.reason": "reason",
     "streamer.message": "message",
+    "streamer.error_class": "error_class",
     "streamer.action": "action",
     "streamer.subscription": "subscription",
     "streamer.config_hash": "config_hash",
@@ -44,7 +45,7 @@ def read_dead_letter(
     """
     record: dict[str, Any] = {
         "key": key, "value": value, "source_headers": [], "stage": None, "reason": "",
-        "status": None, "message": "", "action": None, "subscription": None,
+        "status": None, "error_class": None, "message": "", "action": None, "subscription": None,
         "config_hash": None, "message_id": None, "source_topic": "", "source_partition": -1,
         "source_offset": -1, "source_timestamp": None, "attempts": 0, "first_failure": None,
         "last_failure": None, "value_truncated": None,

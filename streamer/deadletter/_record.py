@@ -8,7 +8,10 @@ Layout (also in ``schemas/dead-letter.avsc`` and the README):
 - ``streamer.stage``: ``decode``, ``validate`` or ``deliver``;
 - ``streamer.reason``: a short code (``invalid_json``, ``validation``, ``rejected``,
   ``retries_exhausted``, ``payload_too_large``, ...);
-- ``streamer.status``: the HTTP-style status (400 for local validation), when there is one;
+- ``streamer.status``: the HTTP-style status (400 for local validation), when there is one
+  (absent when Ortto never answered: a timeout or a connection failure);
+- ``streamer.error_class``: the exception class of the last failure when there was no HTTP
+  answer (``ConnectTimeout``, ``ConnectError``, ``RemoteProtocolError``, ...);
 - ``streamer.message``: the human-readable cause (Ortto's item message when Ortto refused it);
 - ``streamer.action``, ``streamer.subscription``, ``streamer.config_hash``: what mapped it;
 - ``streamer.message_id``: the event's ``messageId``, when it could be read;
@@ -33,6 +36,8 @@ class Rejection:
     reason: str
     message: str
     status: int | None = None
+    error_class: str | None = None
+    """The exception class of the last failure, when Ortto gave no HTTP answer."""
     action: str | None = None
     subscription: str | None = None
     config_hash: str | None = None
@@ -63,6 +68,8 @@ def build_headers(
     add(("streamer.reason", rejection.reason))
     if rejection.status is not None:
         add(("streamer.status", str(rejection.status)))
+    if rejection.error_class is not None:
+        add(("streamer.error_class", rejection.error_class))
     add(("streamer.message", rejection.message[:2000]))
     for name, value in (
         ("streamer.action", rejection.action),

@@ -43,7 +43,10 @@ class Metrics:
             ["endpoint", "outcome"], registry=r,
         )
         self.committed_offsets = Counter(
-            "streamer_commits", "Offset commits made.", ["kind"], registry=r
+            "streamer_commits",
+            "Offset commits answered by the broker, by kind (async: periodic; sync: revocation "
+            "and shutdown) and result (ok; failed: at least one partition refused).",
+            ["kind", "result"], registry=r,
         )
         self.batch_size = Histogram(
             "streamer_batch_size", "Items per request.", buckets=_BATCH_BUCKETS, registry=r
@@ -87,6 +90,18 @@ class Metrics:
             registry=r,
         )
         self.ready = Gauge("streamer_ready", "1 when assigned and able to deliver.", registry=r)
+        self.rate_share = Gauge(
+            "streamer_rate_share_ratio",
+            "This process's share of delivery.rate_per_s: its assigned partitions out of all "
+            "partitions of its topics (one partition's share when it has none).",
+            registry=r,
+        )
+        self.rate_limit = Gauge(
+            "streamer_rate_limit_requests_per_second",
+            "Requests per second this process may send to Ortto now, every endpoint together "
+            "(+Inf: no delivery.rate_per_s).",
+            registry=r,
+        )
         self.concurrency_limit = Gauge(
             "streamer_concurrency_limit",
             "Current adaptive limit of requests in flight, per Ortto endpoint.",

@@ -28,6 +28,7 @@ from typing import Any
 __all__ = ["OffsetTracker", "PartitionOffsets", "Ticket", "TopicPartitionKey"]
 
 TopicPartitionKey = tuple[str, int]
+"""``(topic, partition)``: the one definition, used by the source, batching and the pipeline."""
 
 
 class Ticket:
@@ -77,7 +78,7 @@ class PartitionOffsets:
         self.high = -1
         """Highest offset dispatched so far (-1: none)."""
         self.committed = committed
-        """Last offset committed (next offset to read), if known."""
+        """Last offset the broker confirmed as committed (next offset to read), if known."""
         self.revoked = False
         self.epoch = 0
         """Bumped by a seek backwards: tickets of an older epoch no longer count."""
@@ -197,6 +198,7 @@ class OffsetTracker:
         return out
 
     def mark_committed(self, offsets: dict[TopicPartitionKey, int]) -> None:
+        """Offsets the broker confirmed; partitions no longer assigned are ignored."""
         for key, offset in offsets.items():
             state = self._partitions.get(key)
             if state is not None and (state.committed is None or offset > state.committed):

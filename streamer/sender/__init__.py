@@ -1,6 +1,8 @@
-"""Sender: the Ortto client, the retry policy, the governor and the delivery of batches."""
+"""Sender: the Ortto client, the rate budget, the retry policy, the governors and the delivery
+of batches."""
 
 from ._answers import ItemError, parse_item_errors, retry_after_seconds
+from ._bucket import TokenBucket
 from ._client import OrttoClient, PostResult
 from ._governor import Governor, Governors
 from ._policy import RequestVerdict, RetryPolicy
@@ -17,6 +19,7 @@ __all__ = [
     "RequestVerdict",
     "RetryPolicy",
     "Sender",
+    "TokenBucket",
     "base_url_for_key",
     "check_api_key",
     "parse_item_errors",

@@ -1,7 +1,15 @@
 """The HTTP client of Ortto: one pooled ``httpx.AsyncClient`` per process.
 
+Every request (``post`` of identify/track batches, ``/me``, ``/audiences/create``) first takes a
+token from the process's one :class:`~streamer.sender.TokenBucket` (``self.rate``): the rate
+budget is the account's, whichever endpoint is asked.
+
+Any exception of the HTTP client (httpx's timeouts, transport and protocol errors, a
+``DecodingError`` of a body, anything else it may raise) becomes a :class:`RequestError` that
+names the exception's class and message, so the sender retries it; only cancellation passes.
+
 The key never leaves this module except in the ``Authorization`` header: errors and logs name
-the endpoint and the status, not the key.
+the endpoint and the status, not the key (an exception's text is scrubbed of it, to be sure).
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ import httpx
 import orjson
 
 from .._exceptions import AuthenticationError, OrttoError, RequestError
+from ._bucket import TokenBucket
 from ._region import base_url_for_key
 
 __all__ = ["OrttoClient", "PostResult"]
@@ -39,8 +48,12 @@ class OrttoClient:
         read_timeout_s: float = 30.0,
         max_connections: int = 16,
         transport: httpx.AsyncBaseTransport | None = None,
+        rate: TokenBucket | None = None,
     ) -> None:
         self.base_url = base_url_for_key(api_key, endpoint)
+        self._key = api_key
+        self.rate = rate if rate is not None else TokenBucket()
+        """The process's rate budget, taken by every request (the pipeline sets its share)."""
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             headers={
@@ -58,15 +71,20 @@ class OrttoClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
+    def _failure(self, request: str, exc: Exception) -> RequestError:
+        kind = type(exc).__name__
+        what = "timed out" if isinstance(exc, httpx.TimeoutException) else "failed"
+        reason = _transport_reason(exc).replace(self._key, "***")[:300]
+        return RequestError(f"{request}: {what}: {reason}", error_class=kind)
+
     async def post(self, path: str, body: bytes) -> PostResult:
-        """POST a JSON body; transport failures become :class:`RequestError`."""
-        started = time.perf_counter()
+        """POST a JSON body; any failure of the HTTP client becomes :class:`RequestError`."""
+        await self.rate.take()
+        started = time.perf_counter()  # after the token: the latency is Ortto's, not ours
         try:
             response = await self._http.post(path, content=body)
-        except httpx.TimeoutException as exc:
-            raise RequestError(f"POST {path}: timed out ({type(exc).__name__})") from None
-        except httpx.TransportError as exc:
-            raise RequestError(f"POST {path}: connection failed ({type(exc).__name__})") from None
+        except Exception as exc:  # every failure of the HTTP client is retryable
+            raise self._failure(f"POST {path}", exc) from None
         return PostResult(
             response.status_code, response.headers, response.content,
             time.perf_counter() - started,
@@ -74,13 +92,12 @@ class OrttoClient:
 
     async def check_key(self) -> None:
         """``GET /me``: raise :class:`AuthenticationError` when the key is refused."""
+        await self.rate.take()
         try:
             response = await self._http.get("/me")
-        except httpx.HTTPError as exc:
+        except Exception as exc:  # every failure of the HTTP client is retryable
             # The OS's own words (refused, DNS, TLS) and the host; the key is in no message.
-            raise RequestError(
-                f"GET {self.base_url}/me failed: {_transport_reason(exc)}"
-            ) from None
+            raise self._failure(f"GET {self.base_url}/me", exc) from None
         if response.status_code in (401, 403):
             raise AuthenticationError(
                 f"Ortto refused the API key (HTTP {response.status_code} on {self.base_url}/me)",
@@ -94,14 +111,13 @@ class OrttoClient:
 
     async def create_audience(self, name: str) -> str:
         """Find or create the audience ``name``; return its id."""
+        await self.rate.take()
         try:
             response = await self._http.post(
                 "/audiences/create", content=orjson.dumps({"name": name})
             )
-        except httpx.HTTPError as exc:
-            raise RequestError(
-                f"POST {self.base_url}/audiences/create failed: {_transport_reason(exc)}"
-            ) from None
+        except Exception as exc:  # every failure of the HTTP client is retryable
+            raise self._failure(f"POST {self.base_url}/audiences/create", exc) from None
         if response.status_code in (401, 403):
             raise AuthenticationError(
                 f"Ortto refused the API key (HTTP {response.status_code} on "

@@ -1,9 +1,14 @@
-"""How hard streamer presses on one Ortto endpoint: a token bucket and an adaptive limit.
+"""How hard streamer presses on one Ortto endpoint: an adaptive limit of requests in flight.
 
-The token bucket keeps the request rate within the account's plan (Ortto publishes 10 to 30
-requests per second); ``None`` leaves the rate free (the sandbox, proxies). The concurrency limit
-adapts like TCP: it grows by one request per window of successes and halves on a 429, a 5xx, a
-timeout or a latency well above the best seen, never above ``max_in_flight`` nor below one.
+The limit adapts like TCP: it grows by one request per window of successes and halves on a 429,
+a 5xx, a timeout or a latency well above the best seen, never above ``max_in_flight`` nor below
+one. It is kept per endpoint (Ortto slows each endpoint on its own, so a congested one must not
+throttle the other); the request *rate* is the account's and lives in one
+:class:`~streamer.sender.TokenBucket` per process, taken by the client for every request.
+
+A place is taken by :meth:`Governor.acquire` and given back exactly once, by :meth:`release`
+(with what the answer says about congestion) or :meth:`give_back` (no answer to learn from,
+e.g. a cancelled request). A cancelled ``acquire`` takes no place.
 """
 
 from __future__ import annotations
@@ -20,16 +25,12 @@ class Governor:
         self,
         *,
         max_in_flight: int,
-        rate_per_s: float | None = None,
         clock: Callable[[], float] = time.monotonic,
         latency_factor: float = 4.0,
     ) -> None:
         self.max_in_flight = max_in_flight
         self.limit = float(max_in_flight)
         self.in_flight = 0
-        self._rate = rate_per_s
-        self._tokens = float(rate_per_s or 0.0)
-        self._refilled = clock()
         self._clock = clock
         self._latency_factor = latency_factor
         self._best_latency: float | None = None
@@ -40,20 +41,13 @@ class Governor:
         while self.in_flight >= int(self.limit):
             self._changed.clear()
             await self._changed.wait()
+        # No await between the check and the count: a cancelled wait has taken nothing.
         self.in_flight += 1
-        if self._rate is not None:
-            await self._take_token()
 
-    async def _take_token(self) -> None:
-        assert self._rate is not None
-        while True:
-            now = self._clock()
-            self._tokens = min(self._rate, self._tokens + (now - self._refilled) * self._rate)
-            self._refilled = now
-            if self._tokens >= 1.0:
-                self._tokens -= 1.0
-                return
-            await asyncio.sleep((1.0 - self._tokens) / self._rate)
+    def give_back(self) -> None:
+        """Return a place without an answer to learn from (the request was cancelled)."""
+        self.in_flight -= 1
+        self._changed.set()
 
     def release(self, *, congested: bool, latency_s: float | None = None) -> None:
         self.in_flight -= 1
@@ -77,18 +71,15 @@ class Governor:
 
 class Governors:
     """One :class:`Governor` per endpoint (``/v1/identify``, ``/v1/track``...), made on first use:
-    Ortto limits and slows each endpoint on its own, so a congested one must not throttle the
-    other."""
+    Ortto slows each endpoint on its own, so a congested one must not throttle the other."""
 
     def __init__(
         self,
         *,
         max_in_flight: int,
-        rate_per_s: float | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._max_in_flight = max_in_flight
-        self._rate = rate_per_s
         self._clock = clock
         self.by_path: dict[str, Governor] = {}
 
@@ -96,6 +87,6 @@ class Governors:
         governor = self.by_path.get(path)
         if governor is None:
             governor = self.by_path[path] = Governor(
-                max_in_flight=self._max_in_flight, rate_per_s=self._rate, clock=self._clock
+                max_in_flight=self._max_in_flight, clock=self._clock
             )
         return governor

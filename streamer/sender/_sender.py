@@ -3,7 +3,9 @@
 Lifecycle of a batch handed to :meth:`Sender.submit`:
 
 1. Wait for the key to be usable (a 401/403 anywhere pauses every batch, see below).
-2. Take a place from the :class:`Governor` (rate and adaptive concurrency), POST, give it back.
+2. Take a place from the endpoint's :class:`Governor` (adaptive concurrency), POST (the client
+   takes a token of the process's rate budget first), give the place back: on every path,
+   cancellation and bugs included.
 3. Read the answer through the :class:`RetryPolicy`: items accepted are reported delivered;
    items refused for good are reported rejected; retryable items (or the whole batch) wait a
    backoff and go round again, until the retry budget is spent (then: ``retries_exhausted``).
@@ -13,6 +15,16 @@ On 401/403 the sender stops every batch before its next attempt, tells the sink 
 consumption and turns readiness off), and probes ``/me`` with growing pauses, never hammering
 Ortto (which bans a caller after 15 bad requests in 15 seconds). The time spent paused does not
 count against any batch's retry budget.
+
+Accounting: ``in_flight_items`` counts items handed over and not yet reported. A task that ends
+without reporting some items (cancelled at shutdown, or a bug) gives them back when it ends.
+
+A bug that escapes a delivery task (or the key probe) is fatal and visible, never a partition
+stalled until a restart: it is logged at once and latched (``Sender.failure``);
+:meth:`Sender.raise_if_failed`, called by the pipeline on every turn of its loop, raises it as a
+:class:`~streamer.DeliveryError`, so the pipeline stops, turns unready and ``streamer run`` exits
+with a non-zero status. Every request is reported to ``on_request(endpoint, outcome)`` (outcome:
+``2xx``, ``4xx``, ``429``, ``5xx``, or ``error`` when there was no HTTP answer).
 """
 
 from __future__ import annotations
@@ -23,10 +35,10 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from .._exceptions import AuthenticationError, RequestError
+from .._exceptions import AuthenticationError, DeliveryError, RequestError
 from ..batching import Batch
 from ._answers import ItemError, parse_item_errors, retry_after_seconds
-from ._client import OrttoClient
+from ._client import OrttoClient, PostResult
 from ._governor import Governor, Governors
 from ._policy import RequestVerdict, RetryPolicy
 
@@ -42,15 +54,30 @@ class DeliverySink(Protocol):
         """Items accepted by Ortto (``None``: all of the batch)."""
 
     def rejected(
-        self, batch: Batch, index: int, *, status: int, message: str, reason: str
+        self, batch: Batch, index: int, *, status: int | None, message: str, reason: str,
+        error_class: str | None = None,
     ) -> None:
-        """One item is refused for good: dead-letter it."""
+        """One item is refused for good: dead-letter it. ``status`` is ``None`` when Ortto gave
+        no HTTP answer; then ``error_class`` names the exception of the last failure."""
 
     def retrying(self, batch: Batch, count: int, reason: str) -> None:
         """``count`` items will be sent again."""
 
     def auth_changed(self, ok: bool) -> None:
         """The key was refused (``False``) or works again (``True``)."""
+
+
+class _Unreported:
+    """How many items of one delivery task are not reported yet."""
+
+    __slots__ = ("count",)
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+
+
+def _outcome(status: int) -> str:
+    return "429" if status == 429 else f"{status // 100}xx"
 
 
 class Sender:
@@ -64,6 +91,7 @@ class Sender:
         clock: Callable[[], float] = time.monotonic,
         probe_initial_s: float = 1.0,
         probe_max_s: float = 30.0,
+        on_request: Callable[[str, str], None] | None = None,
     ) -> None:
         self._client = client
         self._sink = sink
@@ -73,6 +101,7 @@ class Sender:
             governor.for_path if isinstance(governor, Governors) else lambda _path: governor
         )
         self._clock = clock
+        self._on_request = on_request
         self._tasks: set[asyncio.Task[None]] = set()
         self._key_ok = asyncio.Event()
         self._key_ok.set()
@@ -81,14 +110,20 @@ class Sender:
         self._probe_max_s = probe_max_s
         self.in_flight_items = 0
         """Items handed over and not yet reported delivered or rejected."""
+        self.failure: BaseException | None = None
+        """The first bug that escaped a delivery task or the key probe (latched)."""
 
     @property
     def key_ok(self) -> bool:
         return self._key_ok.is_set()
 
-    @property
-    def busy(self) -> int:
-        return len(self._tasks)
+    def raise_if_failed(self) -> None:
+        """Raise the latched failure of a delivery task, if any, as a DeliveryError."""
+        failure = self.failure
+        if failure is not None:
+            raise DeliveryError(
+                f"a delivery task failed: {type(failure).__name__}: {failure}"
+            ) from failure
 
     def submit(self, batch: Batch) -> None:
         self.in_flight_items += len(batch)
@@ -101,8 +136,18 @@ class Sender:
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("delivery task failed", exc_info=task.exception())
+        self._latch(task, "a delivery task")
+
+    def _latch(self, task: asyncio.Task[None], what: str) -> None:
+        if task.cancelled():
+            return
+        failure = task.exception()
+        if failure is None:
+            return
+        log.error("%s failed (processing stops): %s", what, type(failure).__name__,
+                  exc_info=failure)
+        if self.failure is None:
+            self.failure = failure
 
     async def drain(self, timeout: float | None) -> bool:
         """Wait until every batch has its fate; ``False`` if the deadline came first."""
@@ -123,9 +168,43 @@ class Sender:
                              return_exceptions=True)
         self._tasks.clear()
 
+    def _count(self, path: str, outcome: str) -> None:
+        if self._on_request is not None:
+            self._on_request(path, outcome)
+
     # -- one batch -------------------------------------------------------------------------
 
     async def _deliver(self, batch: Batch) -> None:
+        unreported = _Unreported(len(batch))
+        try:
+            await self._deliver_until_done(batch, unreported)
+        finally:
+            # Cancelled, or a bug: what was not reported no longer counts as in flight.
+            self.in_flight_items -= unreported.count
+
+    def _reported(self, unreported: _Unreported, count: int) -> None:
+        self.in_flight_items -= count
+        unreported.count -= count
+
+    async def _post(self, governor: Governor, batch: Batch) -> PostResult | RequestError:
+        """One request under the endpoint's governor; its place is given back on every path."""
+        path = batch.route.path
+        await governor.acquire()
+        try:
+            result = await self._client.post(path, batch.body())
+        except RequestError as exc:
+            governor.release(congested=True)
+            self._count(path, "error" if exc.status is None else _outcome(exc.status))
+            return exc
+        except BaseException:
+            governor.give_back()  # cancelled, or a bug: no answer to learn from
+            raise
+        status = result.status
+        governor.release(congested=status == 429 or status >= 500, latency_s=result.seconds)
+        self._count(path, _outcome(status))
+        return result
+
+    async def _deliver_until_done(self, batch: Batch, unreported: _Unreported) -> None:
         policy = self._policy
         governor = self._governor_for(batch.route.path)
         while batch.items:
@@ -135,27 +214,25 @@ class Sender:
                 # who redoes them from the last commit; sending them again would only duplicate.
                 kept = batch.without_revoked()
                 if kept is not batch:
-                    self.in_flight_items -= len(batch) - len(kept)
+                    self._reported(unreported, len(batch) - len(kept))
                     batch = kept
                     if not batch.items:
                         return
             hint: float | None = None
-            await governor.acquire()
             status: int | None = None
-            try:
-                result = await self._client.post(batch.route.path, batch.body())
-                status = result.status
-            except RequestError as exc:
-                governor.release(congested=True)
-                reason = str(exc)
+            error_class: str | None = None
+            answer = await self._post(governor, batch)
+            if isinstance(answer, RequestError):
+                reason = str(answer)
+                status, error_class = answer.status, answer.error_class
             else:
-                congested = status == 429 or status >= 500
-                governor.release(congested=congested, latency_s=result.seconds)
+                result = answer
+                status = result.status
                 verdict = policy.verdict(status)
                 if verdict is RequestVerdict.ANSWERED:
                     errors = parse_item_errors(result.body, len(batch))
                     if errors is not None:
-                        batch = self._read_answer(batch, errors, result.seconds)
+                        batch = self._read_answer(batch, errors, result.seconds, unreported)
                         if not batch.items:
                             return
                         reason = "item_retryable"
@@ -167,23 +244,26 @@ class Sender:
                     batch.first_failure = None
                     continue
                 elif verdict is RequestVerdict.SPLIT:
-                    self._split(batch)
+                    self._split(batch, unreported)
                     return
                 elif verdict is RequestVerdict.REJECT:
                     message = _short(result.body) or f"HTTP {status}"
-                    self._reject_all(batch, status, message, "rejected")
+                    self._reject_all(batch, unreported, status, message, "rejected")
                     return
                 else:
                     reason = f"HTTP {status}"
                     if status == 429:
                         hint = retry_after_seconds(result.headers, result.body)
-            if not await self._wait_retry(batch, reason, hint, status):
+            if not await self._wait_retry(batch, unreported, reason, hint, status=status,
+                                          error_class=error_class):
                 return
 
-    def _read_answer(self, batch: Batch, errors: Sequence[ItemError], seconds: float) -> Batch:
+    def _read_answer(
+        self, batch: Batch, errors: Sequence[ItemError], seconds: float, unreported: _Unreported
+    ) -> Batch:
         """Report accepted and refused items; return the batch of items to retry."""
         if not errors:
-            self.in_flight_items -= len(batch)
+            self._reported(unreported, len(batch))
             self._sink.delivered(batch, None, seconds)
             return batch.subset(())
         failed: dict[int, tuple[int, str]] = {}
@@ -191,45 +271,56 @@ class Sender:
             failed[error.index] = (error.status, error.message)
         accepted = [i for i in range(len(batch)) if i not in failed]
         if accepted:
-            self.in_flight_items -= len(accepted)
+            self._reported(unreported, len(accepted))
             self._sink.delivered(batch, accepted, seconds)
         retry: list[int] = []
         for index, (status, message) in sorted(failed.items()):
             if self._policy.item_retryable(status):
                 retry.append(index)
             else:
-                self.in_flight_items -= 1
+                self._reported(unreported, 1)
                 self._sink.rejected(batch, index, status=status, message=message,
                                     reason="rejected")
         return batch.subset(retry)
 
     async def _wait_retry(
-        self, batch: Batch, reason: str, hint: float | None, status: int | None
+        self, batch: Batch, unreported: _Unreported, reason: str, hint: float | None, *,
+        status: int | None, error_class: str | None,
     ) -> bool:
         now = self._clock()
         if batch.first_failure is None:
             batch.first_failure = now
         wait = self._policy.backoff(batch.attempts, hint)
         if self._policy.exhausted(batch.first_failure, now, wait):
-            self._reject_all(batch, status or 0, f"retries exhausted after {reason}",
-                             "retries_exhausted")
+            attempts = batch.attempts + 1
+            message = (f"retries exhausted after {attempts} attempt(s) over "
+                       f"{now - batch.first_failure:.1f}s; last failure: {reason}")
+            self._reject_all(batch, unreported, status, message, "retries_exhausted",
+                             error_class=None if status is not None else error_class)
             return False
         batch.attempts += 1
         self._sink.retrying(batch, len(batch), reason)
         await asyncio.sleep(wait)
         return True
 
-    def _split(self, batch: Batch) -> None:
+    def _split(self, batch: Batch, unreported: _Unreported) -> None:
         if len(batch) == 1:
-            self._reject_all(batch, 413, "item too large for one request", "payload_too_large")
+            self._reject_all(batch, unreported, 413, "item too large for one request",
+                             "payload_too_large")
             return
+        # The halves are tasks of their own and account for their items themselves.
+        unreported.count = 0
         for half in batch.halves():
             self._spawn(half)
 
-    def _reject_all(self, batch: Batch, status: int, message: str, reason: str) -> None:
+    def _reject_all(
+        self, batch: Batch, unreported: _Unreported, status: int | None, message: str,
+        reason: str, *, error_class: str | None = None,
+    ) -> None:
         for index in range(len(batch)):
-            self.in_flight_items -= 1
-            self._sink.rejected(batch, index, status=status, message=message, reason=reason)
+            self._reported(unreported, 1)
+            self._sink.rejected(batch, index, status=status, message=message, reason=reason,
+                                error_class=error_class)
 
     # -- the key ---------------------------------------------------------------------------
 
@@ -240,6 +331,7 @@ class Sender:
             self._sink.auth_changed(False)
         if self._prober is None or self._prober.done():
             self._prober = asyncio.get_running_loop().create_task(self._probe_key())
+            self._prober.add_done_callback(lambda task: self._latch(task, "the key probe"))
 
     async def _probe_key(self) -> None:
         wait = self._probe_initial_s
@@ -247,13 +339,16 @@ class Sender:
             await asyncio.sleep(wait)
             try:
                 await self._client.check_key()
-            except AuthenticationError:
+            except AuthenticationError as exc:
+                self._count("/me", _outcome(exc.status))
                 wait = min(self._probe_max_s, wait * 2)
                 continue
             except RequestError as exc:
+                self._count("/me", "error" if exc.status is None else _outcome(exc.status))
                 log.warning("probing the key failed: %s", exc)
                 wait = min(self._probe_max_s, wait * 2)
                 continue
+            self._count("/me", "2xx")
             log.info("Ortto accepts the API key again: delivery resumes")
             self._key_ok.set()
             self._sink.auth_changed(True)

@@ -35,12 +35,27 @@ left to ``auto.offset.reset``):
 ``auto.offset.reset`` stays ``earliest``: it only applies when a committed offset is out of
 range (the messages were deleted by retention), and then the earliest message still kept is
 the right place, not the end.
+
+Commits: only partitions assigned right now are committed (the worker thread's view of the
+assignment, so a commit queued before a revocation never lands on a partition that moved). An
+asynchronous commit is answered by librdkafka's commit callback, from inside ``consume()`` on the
+worker thread; a synchronous one by its return (confluent-kafka does not call the callback for
+it). Answers of commits the loop does not await (asynchronous ones, the revocation's) are handed to
+the loop with ``call_soon_threadsafe`` as a :class:`~streamer.offsets.CommitResult`.
+
+After a rebalance the partition count of the subscribed topics is read from the consumer's
+metadata (``partitions_total``) and ``rebalances`` is bumped: the pipeline takes its share of the
+rate budget from them. It is read after ``consume()`` returns, never inside a callback:
+confluent-kafka keeps one call state per thread, and a client call made inside a callback (such
+as ``list_topics``) ends it, so that the next callback of the same ``consume()`` aborts.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import re
 from collections.abc import Callable, Coroutine, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol, TypeVar
@@ -59,14 +74,15 @@ from confluent_kafka import (
 
 from .._exceptions import KafkaClientError
 from ..config import KafkaConfig
+from ..offsets import CommitResult, TopicPartitionKey
 
 __all__ = ["KafkaSource", "RebalanceHandler"]
 
 log = logging.getLogger("streamer.source")
 _KAFKA_LOG = logging.getLogger("streamer.kafka")
 
-TopicPartitionKey = tuple[str, int]
 T = TypeVar("T")
+_METADATA_TIMEOUT_S = 2.0
 
 
 class RebalanceHandler(Protocol):
@@ -91,7 +107,7 @@ class KafkaSource:
         *,
         poll_timeout_s: float = 0.1,
         overrides: dict[str, Any] | None = None,
-        on_commit_error: Callable[[str], None] | None = None,
+        on_commit_result: Callable[[CommitResult], None] | None = None,
         on_high_watermark: Callable[[str, int, int, int], None] | None = None,
         stats_interval_ms: int = 5_000,
     ) -> None:
@@ -99,7 +115,7 @@ class KafkaSource:
         self._handler = handler
         self._poll_timeout = poll_timeout_s
         self._overrides = overrides or {}
-        self._on_commit_error = on_commit_error
+        self._on_commit_result = on_commit_result
         self._on_high_watermark = on_high_watermark
         self._stats_interval_ms = stats_interval_ms
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="streamer-kafka")
@@ -107,6 +123,13 @@ class KafkaSource:
         self._loop: asyncio.AbstractEventLoop | None = None
         self.assignment: set[TopicPartitionKey] = set()
         self.paused = False
+        self.partitions_total = 0
+        self._partition_counts: dict[str, int] = {}
+        """Partitions per subscribed topic, from metadata read outside the callbacks."""
+        """Partitions of the subscribed topics, as of the last rebalance (0: not known yet)."""
+        self.rebalances = 0
+        """Bumped once ``partitions_total`` was read again after a rebalance."""
+        self._rebalanced = False
         self._cooperative = True
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -145,6 +168,9 @@ class KafkaSource:
         self._cooperative = "cooperative" in str(settings["partition.assignment.strategy"])
         try:
             self._consumer = Consumer(settings)
+            # Before any callback: the first assignment decides where partitions start from
+            # the topics' partition counts (see _group_has_offsets).
+            self._count_partitions(self._consumer)
             self._consumer.subscribe(
                 list(cfg.topics),
                 on_assign=self._on_assign,
@@ -173,25 +199,50 @@ class KafkaSource:
         messages: list[Message] = self._consumer.consume(
             self._config.poll_batch, self._poll_timeout
         )
+        if self._rebalanced:
+            self._rebalanced = False
+            self._count_partitions(self._consumer)
+            self.rebalances += 1
         return messages
 
-    async def commit(self, offsets: dict[TopicPartitionKey, int], asynchronous: bool) -> None:
-        if offsets:
-            await self._run(self._commit, offsets, asynchronous)
+    async def commit(
+        self, offsets: dict[TopicPartitionKey, int], asynchronous: bool
+    ) -> CommitResult | None:
+        """Commit ``offsets`` of assigned partitions. Synchronous: the broker's answer;
+        asynchronous: ``None``, the answer goes to ``on_commit_result`` later."""
+        if not offsets:
+            return None if asynchronous else CommitResult(synchronous=True)
+        return await self._run(self._commit, offsets, asynchronous)
 
-    def _commit(self, offsets: dict[TopicPartitionKey, int], asynchronous: bool) -> None:
-        partitions = [TopicPartition(t, p, o) for (t, p), o in offsets.items()]
+    def _commit(
+        self, offsets: dict[TopicPartitionKey, int], asynchronous: bool
+    ) -> CommitResult | None:
+        assigned = self.assignment
+        partitions = [
+            TopicPartition(t, p, o) for (t, p), o in offsets.items() if (t, p) in assigned
+        ]
+        if not partitions:
+            return None if asynchronous else CommitResult(synchronous=True)
         try:
-            self._consumer.commit(offsets=partitions, asynchronous=asynchronous)
+            answer = self._consumer.commit(offsets=partitions, asynchronous=asynchronous)
         except KafkaException as exc:
             error = exc.args[0] if exc.args else exc
-            if isinstance(error, KafkaError) and error.code() == KafkaError._NO_OFFSET:
-                return
-            raise KafkaClientError(f"commit failed: {error}") from None
+            return _result(error, partitions, synchronous=not asynchronous)
+        if asynchronous:
+            return None
+        return _result(None, answer or [], synchronous=True)
 
     def _committed(self, err: Any, partitions: list[TopicPartition]) -> None:
-        if err is not None and self._on_commit_error is not None:
-            self._on_commit_error(str(err))
+        # librdkafka's answer to an asynchronous commit, inside consume() on the worker thread.
+        self._hand_over(_result(err, partitions, synchronous=False))
+
+    def _hand_over(self, result: CommitResult) -> None:
+        report, loop = self._on_commit_result, self._loop
+        if report is None or loop is None or (not result.confirmed and not result.failed):
+            return
+        # A closed loop: nobody is left to keep the answer.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(report, result)
 
     def _statistics(self, text: str) -> None:
         report = self._on_high_watermark
@@ -230,21 +281,33 @@ class KafkaSource:
         else:
             self._consumer.resume(partitions)
 
-    async def committed(self, keys: Iterable[TopicPartitionKey]) -> dict[TopicPartitionKey, int]:
-        """Offsets committed for the group (for tests and the watermark display)."""
-        partitions = [TopicPartition(t, p) for t, p in keys]
-        found = await self._run(self._consumer.committed, partitions, 10.0)
-        return {(tp.topic, tp.partition): tp.offset for tp in found if tp.offset >= 0}
-
     # -- rebalance callbacks (worker thread) -----------------------------------------------
 
     def _ask_loop(self, coro: Coroutine[Any, Any, T]) -> T:
         assert self._loop is not None
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
 
+    def _count_partitions(self, consumer: Any) -> None:
+        """Partitions of the subscribed topics (names, or ``^`` patterns), from metadata."""
+        try:
+            topics = consumer.list_topics(timeout=_METADATA_TIMEOUT_S).topics
+        except KafkaException as exc:
+            log.warning("cannot read the topics' partition counts (rate share kept): %s", exc)
+            return
+        names = [t for t in self._config.topics if not t.startswith("^")]
+        patterns = [re.compile(t) for t in self._config.topics if t.startswith("^")]
+        total = 0
+        for name, meta in topics.items():
+            if name in names or any(p.match(name) for p in patterns):
+                total += len(meta.partitions)
+                self._partition_counts[name] = len(meta.partitions)
+        if total:
+            self.partitions_total = total
+
     def _on_assign(self, consumer: Any, partitions: list[TopicPartition]) -> None:
         keys = [(tp.topic, tp.partition) for tp in partitions]
         log.info("assigned %s", keys)
+        self._rebalanced = True
         committed = self._read_committed(consumer, partitions)
         if committed is None:
             starts: dict[TopicPartitionKey, int] = dict.fromkeys(keys, OFFSET_INVALID)
@@ -254,11 +317,7 @@ class KafkaSource:
             starts, fresh = self._start_offsets(consumer, keys, committed)
         if fresh:
             # `latest` is resolved to an offset and committed now: it is where the group starts.
-            try:
-                self._commit(fresh, asynchronous=False)
-                committed.update(fresh)
-            except KafkaClientError as exc:
-                log.warning("cannot commit the start offsets of %s: %s", sorted(fresh), exc)
+            committed.update(self._commit_start(consumer, fresh))
         self._ask_loop(self._handler.assigned(keys, committed))
         chosen = [TopicPartition(t, p, starts[(t, p)]) for t, p in keys]
         if self._cooperative:
@@ -300,7 +359,9 @@ class KafkaSource:
                 continue
             topic = key[0]
             if topic not in topics_with_offsets:
-                topics_with_offsets[topic] = self._group_has_offsets(consumer, topic, committed)
+                topics_with_offsets[topic] = self._group_has_offsets(
+                    consumer, topic, keys, committed
+                )
                 if not topics_with_offsets[topic]:
                     log.warning(
                         "group %s has no committed offset on topic %s: starting from %s "
@@ -320,18 +381,39 @@ class KafkaSource:
                     fresh[key] = end
         return starts, fresh
 
-    @staticmethod
+    def _commit_start(
+        self, consumer: Any, fresh: dict[TopicPartitionKey, int]
+    ) -> dict[TopicPartitionKey, int]:
+        """Commit the resolved ``latest`` starts; return those the broker confirmed."""
+        partitions = [TopicPartition(t, p, o) for (t, p), o in fresh.items()]
+        try:
+            answer = consumer.commit(offsets=partitions, asynchronous=False)
+        except KafkaException as exc:
+            result = _result(exc.args[0] if exc.args else exc, partitions, synchronous=True)
+        else:
+            result = _result(None, answer or [], synchronous=True)
+        if result.failed:
+            # Not fatal: without the commit a restart starts these partitions at their
+            # beginning (the group has offsets elsewhere then), which skips nothing.
+            log.warning("cannot commit the start offsets of %s", sorted(result.failed))
+        return dict(result.confirmed)
+
     def _group_has_offsets(
-        consumer: Any, topic: str, committed: dict[TopicPartitionKey, int]
+        self,
+        consumer: Any,
+        topic: str,
+        keys: list[TopicPartitionKey],
+        committed: dict[TopicPartitionKey, int],
     ) -> bool:
         """Whether the group has a committed offset on any partition of ``topic``."""
         if any(t == topic for t, _ in committed):
             return True
+        # The partition count comes from metadata read outside the callbacks (list_topics inside
+        # one ends confluent-kafka's call state, and the next callback of consume() aborts).
+        count = max([self._partition_counts.get(topic, 0), *(p + 1 for t, p in keys if t == topic)])
         try:
-            metadata = consumer.list_topics(topic, timeout=10.0)
-            numbers = list(metadata.topics[topic].partitions)
-            found = consumer.committed([TopicPartition(topic, p) for p in numbers], 10.0)
-        except (KafkaException, KeyError) as exc:
+            found = consumer.committed([TopicPartition(topic, p) for p in range(count)], 10.0)
+        except KafkaException as exc:
             # Unknown: starting new partitions at their beginning skips nothing.
             log.warning("cannot read the group's offsets on topic %s (%s): its partitions "
                         "without an offset start at their beginning", topic, exc)
@@ -350,17 +432,19 @@ class KafkaSource:
     def _on_revoke(self, consumer: Any, partitions: list[TopicPartition]) -> None:
         keys = [(tp.topic, tp.partition) for tp in partitions]
         log.info("revoked %s", keys)
+        self._rebalanced = True
         offsets = self._ask_loop(self._handler.revoked(keys, lost=False))
         if offsets:
-            try:
-                self._commit(offsets, asynchronous=False)
-            except KafkaClientError as exc:
-                log.warning("commit on revoke failed (the next owner redoes the rest): %s", exc)
+            # Still assigned during the callback: the last chance to commit them, ever.
+            result = self._commit(offsets, asynchronous=False)
+            if result is not None:  # refusals are logged by the checkpoint, on the loop
+                self._hand_over(result)
         self._forget(consumer, partitions, keys)
 
     def _on_lost(self, consumer: Any, partitions: list[TopicPartition]) -> None:
         keys = [(tp.topic, tp.partition) for tp in partitions]
         log.warning("partitions lost %s: their in-flight work is abandoned", keys)
+        self._rebalanced = True
         self._ask_loop(self._handler.revoked(keys, lost=True))
         self._forget(consumer, partitions, keys)
 
@@ -372,3 +456,18 @@ class KafkaSource:
         else:
             consumer.unassign()
         self.assignment.difference_update(keys)
+
+
+def _result(err: Any, partitions: list[TopicPartition], *, synchronous: bool) -> CommitResult:
+    """Per partition: stored, or refused with the request's or the partition's error."""
+    result = CommitResult(synchronous=synchronous)
+    if isinstance(err, KafkaError) and err.code() == KafkaError._NO_OFFSET:
+        return result  # nothing was there to commit
+    for tp in partitions:
+        key = (tp.topic, tp.partition)
+        error = tp.error or err
+        if error is None:
+            result.confirmed[key] = tp.offset
+        else:
+            result.failed[key] = str(error)
+    return result

@@ -66,7 +66,8 @@ def test_a_minimal_decode_record_fits_the_schema(schema: dict[str, object]) -> N
 def test_every_header_the_writer_can_emit_is_a_schema_field(schema: dict[str, object]) -> None:
     names = {f["name"] for f in json.loads(SCHEMA_PATH.read_text())["fields"]}
     everything = Rejection(
-        "validate", "validation", "m", 400, action="a", subscription="s", config_hash="c",
+        "validate", "validation", "m", 400, error_class="ConnectError", action="a",
+        subscription="s", config_hash="c",
         message_id="i", attempts=1, first_failure=1.0, last_failure=2.0,
     )
     headers = build_headers(everything, topic="t", partition=0, offset=1, timestamp_ms=5,
@@ -74,6 +75,26 @@ def test_every_header_the_writer_can_emit_is_a_schema_field(schema: dict[str, ob
     record = read_dead_letter(None, None, headers)
     assert set(record) == names
     assert all(record[n] is not None for n in names - {"key", "value"})
+
+
+def test_a_failure_without_an_http_answer_has_no_status_but_its_class(
+    schema: dict[str, object],
+) -> None:
+    rejection = Rejection(
+        "deliver", "retries_exhausted",
+        "retries exhausted after 4 attempts; last failure: POST /track: ConnectError: refused",
+        error_class="ConnectError", attempts=4,
+    )
+    headers = build_headers(rejection, topic="t", partition=0, offset=3, timestamp_ms=None,
+                            source_headers=None)
+    names = [name for name, _ in headers]
+    assert "streamer.status" not in names
+    assert dict(headers)["streamer.error_class"] == b"ConnectError"
+    record = read_dead_letter(None, b"{}", headers)
+    assert fastavro.validate(record, schema, raise_errors=True)
+    back = _roundtrip(schema, record)
+    assert back["status"] is None
+    assert back["error_class"] == "ConnectError"
 
 
 def test_a_message_without_stage_is_not_a_dead_letter() -> None:

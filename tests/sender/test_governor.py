@@ -1,4 +1,4 @@
-"""The governor: additive increase, multiplicative decrease, and a token bucket, on a fake clock."""
+"""The governor: additive increase, multiplicative decrease, on a fake clock; cancellation."""
 
 from __future__ import annotations
 
@@ -67,14 +67,25 @@ def test_acquire_waits_for_a_place_under_the_limit() -> None:
     assert asyncio.run(scenario()) == ["first releases", "second acquired"]
 
 
-def test_token_bucket_spaces_requests_at_the_rate() -> None:
-    async def scenario() -> float:
-        loop = asyncio.get_running_loop()
-        governor = Governor(max_in_flight=100, rate_per_s=50.0)
-        started = loop.time()
-        for _ in range(60):  # a full bucket of 50, then 10 more at 50/s
-            await governor.acquire()
-        return loop.time() - started
+def test_a_cancelled_acquire_takes_no_place() -> None:
+    async def scenario() -> tuple[int, int]:
+        governor = Governor(max_in_flight=1)
+        await governor.acquire()
+        waiting = asyncio.create_task(governor.acquire())
+        await asyncio.sleep(0)
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        held = governor.in_flight
+        governor.give_back()
+        await asyncio.wait_for(governor.acquire(), 1.0)  # the place is free again
+        return held, governor.in_flight
 
-    elapsed = asyncio.run(scenario())
-    assert 0.15 <= elapsed < 2.0
+    assert asyncio.run(scenario()) == (1, 1)
+
+
+def test_give_back_leaves_the_limit_alone() -> None:
+    governor = Governor(max_in_flight=8)
+    governor.in_flight = 1
+    governor.give_back()
+    assert (governor.in_flight, governor.limit) == (0, 8.0)

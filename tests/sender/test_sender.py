@@ -24,7 +24,8 @@ class Sink:
 
     def __init__(self) -> None:
         self.accepted: list[bytes] = []
-        self.refused: list[tuple[bytes, int, str, str]] = []
+        self.refused: list[tuple[bytes, int | None, str, str]] = []
+        self.error_classes: list[str | None] = []
         self.retried = 0
         self.auth: list[bool] = []
 
@@ -33,9 +34,10 @@ class Sink:
             self.accepted.append(batch.items[i])
             batch.tickets[i].settle()
 
-    def rejected(self, batch: Batch, index: int, *, status: int, message: str,
-                 reason: str) -> None:
+    def rejected(self, batch: Batch, index: int, *, status: int | None, message: str,
+                 reason: str, error_class: str | None = None) -> None:
         self.refused.append((batch.items[index], status, message, reason))
+        self.error_classes.append(error_class)
         batch.tickets[index].settle()
 
     def retrying(self, batch: Batch, count: int, reason: str) -> None:
@@ -204,7 +206,7 @@ def test_verdict_table(status: int, verdict: str) -> None:
 def test_each_endpoint_has_its_own_governor() -> None:
     from streamer.sender import Governors
 
-    governors = Governors(max_in_flight=4, rate_per_s=10.0)
+    governors = Governors(max_in_flight=4)
     track = governors.for_path("/v1/track")
     assert governors.for_path("/v1/track") is track
     identify = governors.for_path("/v1/identify")
