@@ -75,7 +75,7 @@ class OrttoClient:
         kind = type(exc).__name__
         what = "timed out" if isinstance(exc, httpx.TimeoutException) else "failed"
         reason = _transport_reason(exc).replace(self._key, "***")[:300]
-        return RequestError(f"{request}: {what}: {reason}", error_class=kind)
+        return RequestError(f"{request} {what}: {reason}", error_class=kind)
 
     async def post(self, path: str, body: bytes) -> PostResult:
         """POST a JSON body; any failure of the HTTP client becomes :class:`RequestError`."""

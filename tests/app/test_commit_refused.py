@@ -99,7 +99,8 @@ def test_a_refused_commit_counts_nothing_and_the_next_one_carries_it(
         config = parse_config({
             "kafka": {"bootstrap_servers": broker.bootstrap_servers, "topics": [topic],
                       "group_id": group, "dead_letter_topic": f"{topic}.dlq",
-                      "commit_interval_ms": 100, "session_timeout_ms": 6000},
+                      "commit_interval_ms": 100, "session_timeout_ms": 6000,
+                      "start_from": "earliest"},
             "ortto": {"api_key": "pau-test-key", "endpoint": sandbox.url},
             "batching": {"max_items": 100, "linger_ms": 20},
             "delivery": {"backoff_initial_s": 0.02, "backoff_max_s": 0.2},

@@ -27,7 +27,7 @@ def _config(broker: KafkaBroker, topic: str, sandbox: SandboxServer, group: str,
     return parse_config({
         "kafka": {"bootstrap_servers": broker.bootstrap_servers, "topics": [topic],
                   "group_id": group, "dead_letter_topic": f"{topic}.dlq",
-                  "commit_interval_ms": 100, "session_timeout_ms": 6000},
+                  "commit_interval_ms": 100, "session_timeout_ms": 6000, "start_from": "earliest"},
         "ortto": {"api_key": "pau-test-key", "endpoint": sandbox.url},
         "batching": {"max_items": 50, "linger_ms": 20},
         "delivery": {"backoff_initial_s": 0.02, "backoff_max_s": 0.2, "shutdown_grace_s": 2.0,
