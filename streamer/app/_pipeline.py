@@ -173,6 +173,7 @@ class Pipeline:
                 if self._clock() >= next_commit:
                     await self.checkpoint.run()
                     self._watermarks()
+                    self._flush_logs()
                     next_commit = self._clock() + interval
                 await self._back_pressure()
                 self._update_gauges()
@@ -182,6 +183,10 @@ class Pipeline:
         finally:
             self._running = False
             await self._shutdown()
+
+    def _flush_logs(self, *, everything: bool = False) -> None:
+        self.dead_letter.flush_log(everything=everything)
+        self.outcomes.flush_log(everything=everything)
 
     def _send(self, batches: list[Batch]) -> None:
         for batch in batches:
@@ -216,6 +221,7 @@ class Pipeline:
                 self.dead_letter.flush(max(0.1, deadline - self._clock()))
                 await self.checkpoint.run(synchronous=True)
         finally:
+            self._flush_logs(everything=True)
             await self.sender.aclose()
             await self.source.close()
             self.dead_letter.close(1.0)

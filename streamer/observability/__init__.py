@@ -1,6 +1,9 @@
-"""Observability: Prometheus metrics and the health endpoints."""
+"""Observability: Prometheus metrics, the health endpoints, and log lines that stay readable
+(summaries of per-message events, librdkafka's messages throttled)."""
 
+from ._kafka_log import KafkaLogThrottle, kafka_logger
 from ._metrics import Metrics
 from ._server import HealthServer
+from ._summary import LogSummariser
 
-__all__ = ["HealthServer", "Metrics"]
+__all__ = ["HealthServer", "KafkaLogThrottle", "LogSummariser", "Metrics", "kafka_logger"]

@@ -32,11 +32,12 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Topic
 
 from .._exceptions import KafkaClientError
 from ..config import KafkaConfig
+from ..observability import kafka_logger
 
 __all__ = ["KafkaSource", "RebalanceHandler"]
 
 log = logging.getLogger("streamer.source")
-_KAFKA_LOG = logging.getLogger("streamer.kafka")
+_KAFKA_LOG = kafka_logger()  # throttled: an unreachable broker is one line per 10 s
 
 TopicPartitionKey = tuple[str, int]
 T = TypeVar("T")
@@ -102,7 +103,8 @@ class KafkaSource:
             "enable.partition.eof": False,
             "on_commit": self._committed,
             # librdkafka's own messages as log records (forwarded from consume()), in the
-            # process's log format, instead of lines of its own on stderr.
+            # process's log format, instead of lines of its own on stderr; repeats are
+            # summarised (see observability/_kafka_log.py).
             "logger": _KAFKA_LOG,
             **cfg.consumer,
             **self._overrides,
