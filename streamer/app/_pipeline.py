@@ -27,7 +27,7 @@ from typing import Any
 from ..batching import Batch, Batcher
 from ..config import Config, KafkaConfig
 from ..deadletter import DeadLetterWriter
-from ..observability import HealthServer, Metrics
+from ..observability import ClusterProbe, HealthServer, Heartbeats, Metrics
 from ..offsets import Checkpoint, OffsetTracker, TopicPartitionKey
 from ..sender import Governors, OrttoClient, RetryPolicy, Sender
 from ..source import KafkaSource, decode_json
@@ -110,17 +110,22 @@ class Pipeline:
             clock=clock, max_event_bytes=kafka.max_event_bytes,
         )
         self._ends: dict[TopicPartitionKey, tuple[int, int]] = {}
+        self.liveness = Heartbeats(config.metrics.liveness_timeout_s)
         self.source = KafkaSource(
             kafka, self, overrides=consumer_overrides,
             on_high_watermark=self._high_watermark,
+            heartbeat=lambda: self.liveness.beat("consumer thread"),
         )
+        # Readiness needs a broker round trip now and then (see observability/_vitals.py).
+        probe_s = max(0.5, kafka.session_timeout_ms / 4000.0)
+        self.cluster = ClusterProbe(self.dead_letter.probe, interval_s=probe_s, timeout_s=probe_s)
         self.checkpoint = Checkpoint(
             self.tracker, self.dead_letter, self.source.commit, on_commit=self._committed
         )
         self.health: HealthServer | None = None
         if config.metrics.port is not None:
             self.health = HealthServer(
-                self.metrics.registry, ready=self.readiness,
+                self.metrics.registry, ready=self.readiness, alive=self.liveness.check,
                 host=config.metrics.host, port=config.metrics.port,
             )
 
@@ -131,14 +136,26 @@ class Pipeline:
         self._stop.set()
 
     def readiness(self) -> tuple[bool, str]:
+        """Ready: running, alive, the key accepted, Kafka answering and the dead-letter topic
+        writable. Partitions are not needed: a replica without any (more replicas than
+        partitions, a rebalance under way) is healthy and waiting, and a rollout must not stall
+        on it. Called from the health server's thread: it only reads."""
         if self._fatal is not None:
             return False, f"stopped: {type(self._fatal).__name__}"
         if not self._running:
             return False, "not running"
+        alive, why = self.liveness.check()
+        if not alive:
+            return False, why
         if not self._key_ok:
             return False, "Ortto refuses the API key; probing"
+        if self.dead_letter.failed:
+            return False, f"a record could not be written to {self.dead_letter.topic}"
+        reachable, why = self.cluster.state()
+        if not reachable:
+            return False, why
         if not self.source.assignment:
-            return False, "no partitions assigned"
+            return True, "waiting for partitions"
         return True, "delivering"
 
     def stats(self) -> PipelineStats:
@@ -158,6 +175,8 @@ class Pipeline:
         assert self.config.kafka is not None
         interval = self.config.kafka.commit_interval_ms / 1000.0
         await self.source.start()
+        self.liveness.start_ticking("event loop")
+        self.cluster.start()
         if self.health is not None:
             await self.health.start()
         self._running = True
@@ -210,6 +229,8 @@ class Pipeline:
     # -- shutdown --------------------------------------------------------------------------
 
     async def _shutdown(self) -> None:
+        # The consumer is no longer called while the rest finishes: not a sign of death.
+        self.liveness.retire("consumer thread")
         grace = self.config.delivery.shutdown_grace_s
         deadline = self._clock() + grace
         try:
@@ -227,6 +248,8 @@ class Pipeline:
             self.dead_letter.close(1.0)
             if self.health is not None:
                 await self.health.stop()
+            await self.cluster.stop()
+            await self.liveness.stop_ticking()
             await self.client.aclose()
 
     # -- rebalance (RebalanceHandler) --------------------------------------------------------

@@ -20,7 +20,7 @@ import logging
 import time
 from typing import Any
 
-from confluent_kafka import KafkaException, Producer
+from confluent_kafka import KafkaError, KafkaException, Producer
 
 from .._exceptions import DeadLetterError
 from ..observability import LogSummariser, kafka_logger
@@ -118,6 +118,28 @@ class DeadLetterWriter:
             rejection.stage, rejection.reason, message.topic(), message.partition(),
             message.offset(), status=rejection.status, detail=log_detail,
         )
+
+    @property
+    def failed(self) -> bool:
+        """A record could not be written (the next checkpoint raises)."""
+        return self._failure is not None
+
+    def probe(self, timeout_s: float) -> str | None:
+        """One metadata round trip for the topic (any thread): ``None`` when a broker answered
+        and the topic may be written, else the problem in a few words (for ``/readyz``)."""
+        if self._failure is not None:
+            return f"a record could not be written to dead-letter topic {self.topic}"
+        try:
+            metadata = self._producer.list_topics(self.topic, timeout=timeout_s)
+        except KafkaException as exc:
+            error = exc.args[0] if exc.args else None
+            name = error.name() if isinstance(error, KafkaError) else type(exc).__name__
+            return f"the Kafka cluster did not answer a metadata request in {timeout_s:g}s ({name})"
+        topic = metadata.topics.get(self.topic)
+        if topic is None or topic.error is not None:
+            why = "missing" if topic is None else topic.error.name()
+            return f"dead-letter topic {self.topic} cannot be written ({why})"
+        return None
 
     def flush_log(self, *, everything: bool = False) -> None:
         """Write the summary lines that are due (``everything``: all counts still held)."""

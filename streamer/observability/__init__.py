@@ -5,5 +5,14 @@ from ._kafka_log import KafkaLogThrottle, kafka_logger
 from ._metrics import Metrics
 from ._server import HealthServer
 from ._summary import LogSummariser
+from ._vitals import ClusterProbe, Heartbeats
 
-__all__ = ["HealthServer", "KafkaLogThrottle", "LogSummariser", "Metrics", "kafka_logger"]
+__all__ = [
+    "ClusterProbe",
+    "HealthServer",
+    "Heartbeats",
+    "KafkaLogThrottle",
+    "LogSummariser",
+    "Metrics",
+    "kafka_logger",
+]

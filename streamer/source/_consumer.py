@@ -68,6 +68,7 @@ class KafkaSource:
         on_commit_error: Callable[[str], None] | None = None,
         on_high_watermark: Callable[[str, int, int, int], None] | None = None,
         stats_interval_ms: int = 5_000,
+        heartbeat: Callable[[], None] | None = None,
     ) -> None:
         self._config = config
         self._handler = handler
@@ -76,6 +77,7 @@ class KafkaSource:
         self._on_commit_error = on_commit_error
         self._on_high_watermark = on_high_watermark
         self._stats_interval_ms = stats_interval_ms
+        self._heartbeat = heartbeat
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="streamer-kafka")
         self._consumer: Any = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -144,6 +146,8 @@ class KafkaSource:
         return await self._run(self._consume)
 
     def _consume(self) -> list[Message]:
+        if self._heartbeat is not None:  # liveness: this thread still gets to consume()
+            self._heartbeat()
         messages: list[Message] = self._consumer.consume(
             self._config.poll_batch, self._poll_timeout
         )
