@@ -175,10 +175,10 @@ class Pipeline:
         assert self.config.kafka is not None
         interval = self.config.kafka.commit_interval_ms / 1000.0
         await self.source.start()
-        self.liveness.start_ticking("event loop")
-        self.cluster.start()
         if self.health is not None:
             await self.health.start()
+        self.liveness.start_ticking("event loop")
+        self.cluster.start()
         self._running = True
         next_commit = self._clock() + interval
         try:
