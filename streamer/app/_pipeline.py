@@ -2,12 +2,14 @@
 
 Lifecycle of :meth:`Pipeline.run`:
 
-1. Start: the dead-letter writer, the consumer (subscribe), the health server.
+1. Start: the dead-letter writer, the consumer (subscribe), the health server (its own
+   thread), the event loop's heartbeat and the periodic Kafka probe (``observability/_vitals``).
 2. Loop until asked to stop:
    a. take the next messages (the consumer thread fetches while the loop works),
    b. dispatch them (decode, route, map, window),
    c. hand closed windows (by size, bytes or linger) to the sender,
-   d. every ``commit_interval``: a checkpoint (asynchronous commit),
+   d. every ``commit_interval``: a checkpoint (asynchronous commit), the watermark gauges and
+      the dead-letter and retry log summaries that are due,
    e. back-pressure: pause all partitions above the high-water mark of unfinished items, or
       while Ortto refuses the key; resume below the low-water mark.
 3. Stop (SIGTERM, SIGINT, or a fatal error): no new messages; open windows are sent; in-flight
