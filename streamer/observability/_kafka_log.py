@@ -12,9 +12,10 @@ like it were held back since the last line:
         (+41 like it in the last 10s)
 
 "Of a kind" is the level, the facility and the text with every number replaced by ``#``
-(addresses, ports, milliseconds, broker ids), so "after 0ms" and "after 1ms" are one kind and a
-different complaint still gets its own first line at once. What is held back when the messages
-stop (the broker is back) is not written: the last summary line was at most a window ago.
+(addresses, ports, milliseconds, broker ids), whichever client said it, so "after 0ms" and
+"after 1ms" are one kind and a different complaint still gets its own first line at once.
+What is held back when the messages stop (the broker is back) is not written: the last summary
+line was at most a window ago.
 
 The filter is thread-safe (the consumer's worker thread and the loop thread both log here).
 """
@@ -86,10 +87,11 @@ def _args(record: logging.LogRecord) -> tuple[object, ...]:
 def _kind(record: logging.LogRecord) -> str:
     args = record.args
     if isinstance(args, tuple) and len(args) == 3:
-        # confluent-kafka's (facility, client name, text): the client name is part of the kind
-        # (two clients failing are two problems), its number is not worth normalising away.
-        facility, client, text = args
-        return f"{facility} {client} {_NUMBERS.sub('#', str(text))}"
+        # confluent-kafka's (facility, client name, text). The client is not part of the kind:
+        # the consumer and the dead-letter producer failing to reach the same broker is one
+        # problem, worth one line per window (the line names the client that said it first).
+        facility, _client, text = args
+        return f"{facility} {_NUMBERS.sub('#', str(text))}"
     return _NUMBERS.sub("#", record.getMessage())
 
 

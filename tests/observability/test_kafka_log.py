@@ -128,3 +128,14 @@ def test_an_unreachable_broker_is_a_few_lines_with_counts(
     assert len(refused) + held <= seen[1]
     assert len(refused) < seen[1]
     del writer
+
+
+def test_two_clients_saying_the_same_are_one_kind() -> None:
+    clock = FakeClock()
+    throttle = KafkaLogThrottle(10.0, clock=clock)
+    consumer = _record(_REFUSED.format(port=9092, ms=0))
+    producer = logging.LogRecord("streamer.kafka", logging.ERROR, __file__, 1, "%s [%s] %s",
+                                 ("FAIL", "rdkafka#producer-2", _REFUSED.format(port=9092, ms=3)),
+                                 None)
+    assert throttle.filter(consumer)
+    assert not throttle.filter(producer)
