@@ -6,6 +6,7 @@ next owner consumes the message again from the last commit and decides its fate 
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -14,9 +15,11 @@ import orjson
 
 from ..batching import Batch
 from ..deadletter import DeadLetterWriter, Rejection
-from ..observability import Metrics
+from ..observability import LogSummariser, Metrics
 
 __all__ = ["Outcomes"]
+
+log = logging.getLogger("streamer.sender")
 
 
 class Outcomes:
@@ -29,6 +32,7 @@ class Outcomes:
         metrics: Metrics,
         on_auth_changed: Callable[[bool], None],
         wall_clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._dead_letter = dead_letter
         self._metrics = metrics
@@ -36,6 +40,8 @@ class Outcomes:
         self._wall = wall_clock
         self.delivered_items = 0
         self.rejected_items = 0
+        # Retries are logged like dead letters: one line per reason every 10 s, with a count.
+        self._retries = LogSummariser(log, what="retrying", level=logging.INFO, clock=clock)
 
     def delivered(self, batch: Batch, indexes: Sequence[int] | None, seconds: float) -> None:
         tickets = batch.tickets if indexes is None else [batch.tickets[i] for i in indexes]
@@ -71,10 +77,27 @@ class Outcomes:
             config_hash=route.config_hash, message_id=_item_message_id(batch.items[index]),
             attempts=batch.attempts + 1, first_failure=first, last_failure=now,
         )
-        self._dead_letter.write(ticket.message, rejection, ticket)
+        # The log line may say what the sender made of the last failure; never what Ortto
+        # wrote (its message may quote event values: the dead-letter record keeps it whole).
+        detail = message if reason == "retries_exhausted" else ""
+        self._dead_letter.write(ticket.message, rejection, ticket, log_detail=detail)
 
     def retrying(self, batch: Batch, count: int, reason: str) -> None:
-        self._metrics.retried.labels(_reason_label(reason)).inc(count)
+        label = _reason_label(reason)
+        self._metrics.retried.labels(label).inc(count)
+        example = batch.tickets[0].message if batch.tickets else None
+        if example is not None:
+            self._retries.note(
+                "deliver", label, example.topic(), example.partition(), example.offset(),
+                count=count, detail=reason,
+            )
+
+    def flush_log(self, *, everything: bool = False) -> None:
+        """Write the retry summary lines that are due (``everything``: all still held)."""
+        if everything:
+            self._retries.flush()
+        else:
+            self._retries.flush_due()
 
     def auth_changed(self, ok: bool) -> None:
         self._on_auth_changed(ok)

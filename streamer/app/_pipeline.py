@@ -2,14 +2,16 @@
 
 Lifecycle of :meth:`Pipeline.run`:
 
-1. Start: the dead-letter writer, the consumer (subscribe), the health server.
+1. Start: the dead-letter writer, the consumer (subscribe), the health server (its own
+   thread), the event loop's heartbeat and the periodic Kafka probe (``observability/_vitals``).
 2. Loop until asked to stop:
    a. take the next messages (the consumer thread fetches while the loop works),
    b. dispatch them (decode, route, map, window),
    c. hand closed windows (by size, bytes or linger) to the sender,
    d. every ``commit_interval``: a checkpoint (asynchronous commit; the broker's answer comes
       back through the consumer's commit callback, and only confirmed offsets count:
-      ``committed``, the tracker, ``streamer_committed_offset``),
+      ``committed``, the tracker, ``streamer_committed_offset``), the watermark gauges and the
+      dead-letter and retry log summaries that are due,
    e. back-pressure: pause all partitions above the high-water mark of unfinished items, or
       while Ortto refuses the key; resume below the low-water mark.
    A bug latched by the sender (a delivery task that died) is raised at the top of the loop.
@@ -38,7 +40,7 @@ from typing import Any
 from ..batching import Batch, Batcher
 from ..config import Config, KafkaConfig
 from ..deadletter import DeadLetterWriter
-from ..observability import HealthServer, Metrics
+from ..observability import ClusterProbe, HealthServer, Heartbeats, Metrics
 from ..offsets import Checkpoint, CommitResult, OffsetTracker, TopicPartitionKey
 from ..sender import Governors, OrttoClient, RetryPolicy, Sender
 from ..source import KafkaSource, build_decoding
@@ -127,17 +129,22 @@ class Pipeline:
             clock=clock, max_event_bytes=kafka.max_event_bytes,
         )
         self._ends: dict[TopicPartitionKey, tuple[int, int]] = {}
+        self.liveness = Heartbeats(config.metrics.liveness_timeout_s)
         self.source = KafkaSource(
             kafka, self, overrides=consumer_overrides,
             on_high_watermark=self._high_watermark, on_commit_result=self._commit_answered,
+            heartbeat=lambda: self.liveness.beat("consumer thread"),
         )
+        # Readiness needs a broker round trip now and then (see observability/_vitals.py).
+        probe_s = max(0.5, kafka.session_timeout_ms / 4000.0)
+        self.cluster = ClusterProbe(self.dead_letter.probe, interval_s=probe_s, timeout_s=probe_s)
         self.checkpoint = Checkpoint(
             self.tracker, self.dead_letter, self.source.commit, on_result=self._committed
         )
         self.health: HealthServer | None = None
         if config.metrics.port is not None:
             self.health = HealthServer(
-                self.metrics.registry, ready=self.readiness,
+                self.metrics.registry, ready=self.readiness, alive=self.liveness.check,
                 host=config.metrics.host, port=config.metrics.port,
             )
 
@@ -148,16 +155,28 @@ class Pipeline:
         self._stop.set()
 
     def readiness(self) -> tuple[bool, str]:
+        """Ready: running, alive, the key accepted, Kafka answering and the dead-letter topic
+        writable. Partitions are not needed: a replica without any (more replicas than
+        partitions, a rebalance under way) is healthy and waiting, and a rollout must not stall
+        on it. Called from the health server's thread: it only reads."""
         if self._fatal is not None:
             return False, f"stopped: {type(self._fatal).__name__}"
         if not self._running:
             return False, "not running"
+        alive, why = self.liveness.check()
+        if not alive:
+            return False, why
         if not self._key_ok:
             return False, "Ortto refuses the API key; probing"
+        if self.dead_letter.failed:
+            return False, f"a record could not be written to {self.dead_letter.topic}"
+        reachable, why = self.cluster.state()
+        if not reachable:
+            return False, why
         if (registry := self.decoding.problem) is not None:
             return False, registry
         if not self.source.assignment:
-            return False, "no partitions assigned"
+            return True, "waiting for partitions"
         return True, "delivering"
 
     def stats(self) -> PipelineStats:
@@ -179,6 +198,8 @@ class Pipeline:
         await self.source.start()
         if self.health is not None:
             await self.health.start()
+        self.liveness.start_ticking("event loop")
+        self.cluster.start()
         self._running = True
         next_commit = self._clock() + interval
         try:
@@ -196,6 +217,7 @@ class Pipeline:
                 if self._clock() >= next_commit:
                     await self.checkpoint.run()
                     self._watermarks()
+                    self._flush_logs()
                     next_commit = self._clock() + interval
                 await self._back_pressure()
                 self._update_gauges()
@@ -205,6 +227,10 @@ class Pipeline:
         finally:
             self._running = False
             await self._shutdown()
+
+    def _flush_logs(self, *, everything: bool = False) -> None:
+        self.dead_letter.flush_log(everything=everything)
+        self.outcomes.flush_log(everything=everything)
 
     def _send(self, batches: list[Batch]) -> None:
         for batch in batches:
@@ -229,6 +255,8 @@ class Pipeline:
     # -- shutdown --------------------------------------------------------------------------
 
     async def _shutdown(self) -> None:
+        # The consumer is no longer called while the rest finishes: not a sign of death.
+        self.liveness.retire("consumer thread")
         grace = self.config.delivery.shutdown_grace_s
         deadline = self._clock() + grace
         try:
@@ -240,12 +268,15 @@ class Pipeline:
                 self.dead_letter.flush(max(0.1, deadline - self._clock()))
                 await self.checkpoint.run(synchronous=True)
         finally:
+            self._flush_logs(everything=True)
             await self.sender.aclose()
             self.decoding.close()
             await self.source.close()
             self.dead_letter.close(1.0)
             if self.health is not None:
                 await self.health.stop()
+            await self.cluster.stop()
+            await self.liveness.stop_ticking()
             await self.client.aclose()
 
     # -- rebalance (RebalanceHandler) --------------------------------------------------------

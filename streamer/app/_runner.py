@@ -1,4 +1,15 @@
-"""Running until SIGTERM or SIGINT, then a clean stop with exit status 0."""
+"""Running until SIGTERM or SIGINT, then a clean stop with exit status 0.
+
+The handlers are installed before anything else, so a signal during start-up (while Ortto is
+retried, while the consumer connects) is a clean stop too:
+
+1. A signal while :func:`build_pipeline` runs cancels it: the HTTP client is closed, nothing was
+   consumed, nothing needs committing; :func:`run_until_signalled` returns normally.
+2. A signal once the pipeline exists asks it to stop (windows sent, in-flight work given the
+   grace period, what is done committed).
+3. Further signals during the stop are noted and otherwise ignored: the grace period is the
+   bound (a second Ctrl-C does not skip the last commit; SIGKILL does).
+"""
 
 from __future__ import annotations
 
@@ -14,16 +25,50 @@ __all__ = ["run_until_signalled"]
 
 log = logging.getLogger("streamer.app")
 
+_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+class _Stopper:
+    """What a signal stops: the start-up task until there is a pipeline, then the pipeline."""
+
+    def __init__(self, building: asyncio.Task[Pipeline]) -> None:
+        self.building = building
+        self.pipeline: Pipeline | None = None
+        self.signalled: signal.Signals | None = None
+
+    def __call__(self, sig: signal.Signals) -> None:
+        if self.signalled is not None:
+            log.info("%s received: already stopping", sig.name)
+            return
+        self.signalled = sig
+        if self.pipeline is None:
+            log.info("%s received during start-up: stopping", sig.name)
+            self.building.cancel()
+        else:
+            log.info("%s received: stopping (in-flight work gets the grace period)", sig.name)
+            self.pipeline.stop()
+
 
 async def run_until_signalled(config: Config) -> None:
-    pipeline = await build_pipeline(config)
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, _stop, pipeline, sig)
+    building = asyncio.create_task(build_pipeline(config))
+    stopper = _Stopper(building)
+    for sig in _SIGNALS:
+        loop.add_signal_handler(sig, stopper, sig)
     try:
+        try:
+            pipeline = await building
+        except asyncio.CancelledError:
+            if stopper.signalled is None or not building.cancelled():
+                raise  # we are being cancelled ourselves, not stopped by a signal
+            log.info("stopped before start-up finished: nothing was consumed")
+            return
+        stopper.pipeline = pipeline
+        if stopper.signalled is not None:  # the signal came as start-up finished
+            pipeline.stop()
         await pipeline.run()
     finally:
-        for sig in (signal.SIGTERM, signal.SIGINT):
+        for sig in _SIGNALS:
             loop.remove_signal_handler(sig)
     stats = pipeline.stats()
     log.info(
@@ -31,8 +76,3 @@ async def run_until_signalled(config: Config) -> None:
         stats.consumed, stats.filtered, stats.delivered, stats.rejected,
         stats.pending_messages,
     )
-
-
-def _stop(pipeline: Pipeline, sig: signal.Signals) -> None:
-    log.info("%s received: stopping (in-flight work gets the grace period)", sig.name)
-    pipeline.stop()

@@ -221,6 +221,8 @@ class MetricsConfig(_Section):
     port: int | None = Field(default=9108, ge=0, le=65_535)
     """Port of ``/metrics``, ``/healthz`` and ``/readyz``; ``null`` disables; 0 picks one."""
     host: str = "0.0.0.0"
+    liveness_timeout_s: float = Field(default=30.0, gt=0)
+    """``/healthz`` fails once the event loop or the consumer thread is silent this long."""
 
 
 class SubscriptionConfig(_Section):

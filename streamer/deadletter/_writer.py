@@ -7,6 +7,11 @@ processing stops instead of committing past a reject that was never written.
 
 Delivery reports are served by :meth:`poll`, called from the pipeline's own thread, so tickets
 are only ever touched by one thread.
+
+Every record written is noted in a :class:`~streamer.observability.LogSummariser`: at most one
+log line per ``(stage, reason)`` every 10 s, with the count and one example's coordinates. The
+line never quotes the record's message (it may be Ortto's, quoting event values); a caller may
+give a ``log_detail`` of its own making (the sender's "retries exhausted after HTTP 503").
 """
 
 from __future__ import annotations
@@ -15,16 +20,17 @@ import logging
 import time
 from typing import Any
 
-from confluent_kafka import KafkaException, Producer
+from confluent_kafka import KafkaError, KafkaException, Producer
 
 from .._exceptions import DeadLetterError
+from ..observability import LogSummariser, kafka_logger
 from ..offsets import Ticket
 from ._record import Rejection, build_headers
 
 __all__ = ["DeadLetterWriter"]
 
 log = logging.getLogger("streamer.deadletter")
-_KAFKA_LOG = logging.getLogger("streamer.kafka")
+_KAFKA_LOG = kafka_logger()
 
 _DEFAULTS = {
     "enable.idempotence": True,
@@ -42,6 +48,7 @@ class DeadLetterWriter:
         *,
         extra: dict[str, Any] | None = None,
         max_value_bytes: int = 900_000,
+        summary: LogSummariser | None = None,
     ) -> None:
         # librdkafka's own messages become log records (forwarded from poll() and flush()).
         config: dict[str, Any] = {
@@ -56,8 +63,11 @@ class DeadLetterWriter:
         self.pending = 0
         """Records produced and not yet acknowledged."""
         self.written = 0
+        self._summary = summary or LogSummariser(log, what="dead-lettered")
 
-    def write(self, message: Any, rejection: Rejection, ticket: Ticket | None) -> None:
+    def write(
+        self, message: Any, rejection: Rejection, ticket: Ticket | None, *, log_detail: str = ""
+    ) -> None:
         """Queue one record for ``message``; the ticket settles when the broker has it."""
         self.raise_if_failed()
         value: bytes | None = message.value()
@@ -104,6 +114,39 @@ class DeadLetterWriter:
                     f"cannot write to dead-letter topic {self.topic}: {exc}"
                 ) from None
         self.pending += 1
+        self._summary.note(
+            rejection.stage, rejection.reason, message.topic(), message.partition(),
+            message.offset(), status=rejection.status, detail=log_detail,
+        )
+
+    @property
+    def failed(self) -> bool:
+        """A record could not be written (the next checkpoint raises)."""
+        return self._failure is not None
+
+    def probe(self, timeout_s: float) -> str | None:
+        """One metadata round trip for the topic (any thread): ``None`` when a broker answered
+        and the topic may be written, else the problem in a few words (for ``/readyz``)."""
+        if self._failure is not None:
+            return f"a record could not be written to dead-letter topic {self.topic}"
+        try:
+            metadata = self._producer.list_topics(self.topic, timeout=timeout_s)
+        except KafkaException as exc:
+            error = exc.args[0] if exc.args else None
+            name = error.name() if isinstance(error, KafkaError) else type(exc).__name__
+            return f"the Kafka cluster did not answer a metadata request in {timeout_s:g}s ({name})"
+        topic = metadata.topics.get(self.topic)
+        if topic is None or topic.error is not None:
+            why = "missing" if topic is None else topic.error.name()
+            return f"dead-letter topic {self.topic} cannot be written ({why})"
+        return None
+
+    def flush_log(self, *, everything: bool = False) -> None:
+        """Write the summary lines that are due (``everything``: all counts still held)."""
+        if everything:
+            self._summary.flush()
+        else:
+            self._summary.flush_due()
 
     def poll(self) -> None:
         self._producer.poll(0)

@@ -1,58 +1,115 @@
-"""``/metrics``, ``/healthz`` and ``/readyz`` on their own port, served from the event loop."""
+"""``/metrics``, ``/healthz`` and ``/readyz`` on their own port, served from a thread of their own.
+
+Why a thread and not the event loop: ``/healthz`` must fail when the event loop is blocked (a
+CPU-bound bug, a blocking call by mistake), and a server running on that loop could not answer
+at all. The kubelet would see timeouts, which it does count as failures, but an operator would
+see nothing. Served from its own thread (``http.server``, one short-lived thread per request),
+``/healthz`` answers ``503`` with ``{"alive": false, "reason": "event loop silent for 31s"}``.
+``/metrics`` keeps answering too, which is when it is most wanted.
+
+What the endpoints say is decided by the callables given (the pipeline's ``readiness`` and its
+heartbeats' ``check``); they are called from the server's threads, so they only read state.
+
+Lifecycle: :meth:`start` binds the port (0: any free one, see :attr:`port`) and starts serving;
+:meth:`stop` stops serving and closes the socket.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
-from aiohttp import web
+import orjson
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 __all__ = ["HealthServer"]
 
+Check = Callable[[], tuple[bool, str]]
+
+
+def _always_alive() -> tuple[bool, str]:
+    return True, "alive"
+
 
 class HealthServer:
-    """``/healthz``: the process is alive. ``/readyz``: assigned and able to deliver."""
+    """``/healthz``: the loop and the consumer beat. ``/readyz``: able to take part."""
 
     def __init__(
         self,
         registry: CollectorRegistry,
         *,
-        ready: Callable[[], tuple[bool, str]],
+        ready: Check,
+        alive: Check = _always_alive,
         host: str = "0.0.0.0",
         port: int = 0,
     ) -> None:
         self._registry = registry
         self._ready = ready
+        self._alive = alive
         self._host = host
         self._port = port
-        self._runner: web.AppRunner | None = None
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
         self.port: int | None = None
 
     async def start(self) -> None:
-        app = web.Application()
-        app.router.add_get("/metrics", self._metrics)
-        app.router.add_get("/healthz", self._healthz)
-        app.router.add_get("/readyz", self._readyz)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self._host, self._port)
-        await site.start()
-        server = site._server
-        sockets = getattr(server, "sockets", None) or []
-        self.port = sockets[0].getsockname()[1] if sockets else self._port
+        self.start_serving()
 
     async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        # shutdown() waits for the serving loop to notice (up to its poll interval).
+        await asyncio.to_thread(self.stop_serving)
 
-    async def _metrics(self, _request: web.Request) -> web.Response:
-        body = generate_latest(self._registry)
-        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+    def start_serving(self) -> None:
+        server = ThreadingHTTPServer((self._host, self._port), self._handler())
+        server.daemon_threads = True
+        self._server = server
+        self.port = server.server_address[1]
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.2},
+            name="streamer-health", daemon=True,
+        )
+        self._thread.start()
 
-    async def _healthz(self, _request: web.Request) -> web.Response:
-        return web.json_response({"status": "alive"})
+    def stop_serving(self) -> None:
+        server, self._server = self._server, None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        if self._thread is not None:
+            self._thread.join(5.0)
+            self._thread = None
 
-    async def _readyz(self, _request: web.Request) -> web.Response:
-        ok, why = self._ready()
-        return web.json_response({"ready": ok, "reason": why}, status=200 if ok else 503)
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                path = self.path.split("?", 1)[0]
+                if path == "/metrics":
+                    self._send(200, generate_latest(outer._registry), CONTENT_TYPE_LATEST)
+                elif path == "/healthz":
+                    ok, why = outer._alive()
+                    self._json(ok, {"alive": ok, "reason": why})
+                elif path == "/readyz":
+                    ok, why = outer._ready()
+                    self._json(ok, {"ready": ok, "reason": why})
+                else:
+                    self._send(404, b"not found\n", "text/plain")
+
+            def _json(self, ok: bool, body: dict[str, Any]) -> None:
+                self._send(200 if ok else 503, orjson.dumps(body), "application/json")
+
+            def _send(self, status: int, body: bytes, content_type: str) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                """Probes every few seconds are not worth a log line each."""
+
+        return Handler

@@ -74,12 +74,13 @@ from confluent_kafka import (
 
 from .._exceptions import KafkaClientError
 from ..config import KafkaConfig
+from ..observability import kafka_logger
 from ..offsets import CommitResult, TopicPartitionKey
 
 __all__ = ["KafkaSource", "RebalanceHandler"]
 
 log = logging.getLogger("streamer.source")
-_KAFKA_LOG = logging.getLogger("streamer.kafka")
+_KAFKA_LOG = kafka_logger()  # throttled: an unreachable broker is one line per 10 s
 
 T = TypeVar("T")
 _METADATA_TIMEOUT_S = 2.0
@@ -110,6 +111,7 @@ class KafkaSource:
         on_commit_result: Callable[[CommitResult], None] | None = None,
         on_high_watermark: Callable[[str, int, int, int], None] | None = None,
         stats_interval_ms: int = 5_000,
+        heartbeat: Callable[[], None] | None = None,
     ) -> None:
         self._config = config
         self._handler = handler
@@ -118,6 +120,7 @@ class KafkaSource:
         self._on_commit_result = on_commit_result
         self._on_high_watermark = on_high_watermark
         self._stats_interval_ms = stats_interval_ms
+        self._heartbeat = heartbeat
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="streamer-kafka")
         self._consumer: Any = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -154,7 +157,8 @@ class KafkaSource:
             "enable.partition.eof": False,
             "on_commit": self._committed,
             # librdkafka's own messages as log records (forwarded from consume()), in the
-            # process's log format, instead of lines of its own on stderr.
+            # process's log format, instead of lines of its own on stderr; repeats are
+            # summarised (see observability/_kafka_log.py).
             "logger": _KAFKA_LOG,
             **self._overrides,
         }
@@ -196,6 +200,8 @@ class KafkaSource:
         return await self._run(self._consume)
 
     def _consume(self) -> list[Message]:
+        if self._heartbeat is not None:  # liveness: this thread still gets to consume()
+            self._heartbeat()
         messages: list[Message] = self._consumer.consume(
             self._config.poll_batch, self._poll_timeout
         )
