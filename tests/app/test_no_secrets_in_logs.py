@@ -45,7 +45,7 @@ def test_secrets_and_event_values_never_reach_a_log_line(
                 "kafka": {"bootstrap_servers": kafka_broker.bootstrap_servers,
                           "topics": [topic], "group_id": f"g-{topic}",
                           "dead_letter_topic": f"{topic}.dlq", "commit_interval_ms": 100,
-                          "consumer": sasl, "producer": sasl},
+                          "consumer": sasl, "producer": sasl, "start_from": "earliest"},
                 "ortto": {"api_key": _KEY, "endpoint": sandbox.url},
                 "batching": {"linger_ms": 20},
                 "delivery": {"backoff_initial_s": 0.01, "backoff_max_s": 0.05},

@@ -34,7 +34,7 @@ def _config(bootstrap: str, topic: str, sandbox: SandboxServer, group: str,
     raw: dict[str, Any] = {
         "kafka": {"bootstrap_servers": bootstrap, "topics": [topic], "group_id": group,
                   "dead_letter_topic": f"{topic}.dlq", "session_timeout_ms": 6000,
-                  "commit_interval_ms": 100},
+                  "commit_interval_ms": 100, "start_from": "earliest"},
         "ortto": {"api_key": "pau-test-key", "endpoint": sandbox.url, "check_key": False},
         "batching": {"linger_ms": 20},
         "metrics": {"port": 0, "host": "127.0.0.1", "liveness_timeout_s": 1.0},
@@ -208,8 +208,10 @@ def test_a_frozen_broker_is_unready_within_the_session_timeout() -> None:
                     # Assigned first: a freeze during the assignment would hold the consumer
                     # thread in its bounded read of the committed offsets (10 s), beyond this
                     # test's short liveness timeout, a different (and correct) finding.
-                    await _until(lambda: pipeline.readiness() == (True, "delivering"),
-                                 "delivering")
+                    # And the partition count read after the rebalance (a metadata request
+                    # of up to 2 s on the consumer thread, past the 1 s liveness timeout).
+                    await _until(lambda: pipeline.readiness() == (True, "delivering")
+                                 and pipeline.source.rebalances >= 1, "delivering")
                     broker.pause()
                     try:
                         frozen_at = time.monotonic()
