@@ -7,7 +7,8 @@ pre-fetches the jars (CI); ``python -m streamer.testing run`` starts a broker un
 
 Also shipped for tests of your own deployment: ``FakeClock`` (a controllable clock),
 ``sample_events`` and ``poison_values`` (Segment events, good and bad), and ``StreamerProcess``
-(``streamer run`` in a child process, to be killed and restarted).
+(``streamer run`` in a child process, to be killed and restarted), and ``TopicTail`` (a topic
+read back many times, each read catching up from where the last one stopped).
 """
 
 from streamer.testing._broker import DEFAULT_JVM_OPTIONS, KafkaBroker, start_local_broker
@@ -16,6 +17,7 @@ from streamer.testing._cluster import ConsumedMessage, Headers, KafkaCluster, To
 from streamer.testing._fakes import FakeMessage, poison_values, sample_events
 from streamer.testing._jars import KAFKA_VERSION, ensure_kafka_jars, kafka_cache_dir
 from streamer.testing._process import StreamerProcess
+from streamer.testing._tail import TopicTail
 
 __all__ = [
     "DEFAULT_JVM_OPTIONS",
@@ -28,6 +30,7 @@ __all__ = [
     "KafkaCluster",
     "StreamerProcess",
     "TopicFactory",
+    "TopicTail",
     "ensure_kafka_jars",
     "kafka_cache_dir",
     "poison_values",
