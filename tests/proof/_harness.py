@@ -141,6 +141,19 @@ class Scenario:
             by_position.setdefault((partition, offset), []).append(record)
         return by_position
 
+    def done_prefix(self) -> dict[int, int]:
+        """Per partition, the offset of its first message neither delivered nor dead-lettered:
+        what a process that has seen every answer may commit, and no more."""
+        delivered = self.delivered_ids()
+        dead = set(self.dead_ids(self.dead_letters()))
+        prefix = dict.fromkeys(self.ends, 0)
+        for (partition, offset), ident in sorted(self.ids_at.items()):
+            if offset == prefix[partition] and (
+                ident in delivered or (partition, offset) in dead
+            ):
+                prefix[partition] = offset + 1
+        return prefix
+
     def committed(self) -> dict[int, int]:
         return self.broker.committed_offsets(self.group, self.topic)
 
