@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import pytest
 
@@ -68,13 +69,33 @@ def test_acquire_waits_for_a_place_under_the_limit() -> None:
 
 
 def test_token_bucket_spaces_requests_at_the_rate() -> None:
-    async def scenario() -> float:
-        loop = asyncio.get_running_loop()
-        governor = Governor(max_in_flight=100, rate_per_s=50.0)
-        started = loop.time()
-        for _ in range(60):  # a full bucket of 50, then 10 more at 50/s
-            await governor.acquire()
-        return loop.time() - started
+    # The bucket's time is a fake clock: what passes is what the test advances, whatever the
+    # machine's speed (a waiting acquire re-checks the bucket after a short real sleep).
+    async def scenario() -> list[int]:
+        clock = FakeClock()
+        governor = Governor(max_in_flight=100, rate_per_s=64.0, clock=clock)
+        acquired = 0
 
-    elapsed = asyncio.run(scenario())
-    assert 0.15 <= elapsed < 2.0
+        async def take(count: int) -> None:
+            nonlocal acquired
+            for _ in range(count):
+                await governor.acquire()
+                acquired += 1
+
+        task = asyncio.create_task(take(80))
+        counts = []
+        # A full bucket of 64, then 8 more per 0.125 s at 64/s (binary fractions: exact).
+        for advance, target in ((0.0, 64), (0.125, 72), (0.125, 80)):
+            clock.advance(advance)
+            await asyncio.wait_for(_until(lambda t=target: acquired >= t), 30)
+            await asyncio.sleep(0.05)  # a waiter that got a token too many would take it now
+            counts.append(acquired)
+        await asyncio.wait_for(task, 30)
+        return counts
+
+    assert asyncio.run(scenario()) == [64, 72, 80]
+
+
+async def _until(condition: Callable[[], bool]) -> None:
+    while not condition():
+        await asyncio.sleep(0.005)
