@@ -76,6 +76,7 @@ def _check_fates(run: Scenario, events: list[dict[str, Any]], *, kills: int) -> 
     produced = {e["messageId"] for e in events}
 
     assert run.violations == []
+    assert run.delivered_count() == len(delivered), "the progress counter is not the distinct view"
     assert delivered | dead_ids == produced, "an event is neither delivered nor dead-lettered"
     assert not delivered & dead_ids, "an event is both delivered and dead-lettered"
     assert delivered <= produced and dead_ids <= produced
