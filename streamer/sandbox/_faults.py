@@ -32,6 +32,9 @@ first firing rule of another request-level kind decides the answer. Random draws
 ``random.Random(seed)``, so a plan replayed with the same requests in the same order gives the
 same faults. :class:`FaultSchedule` is the runtime half (clock, counters, token buckets); it is
 used from the server's event loop only, and replaced as a whole when a new plan is configured.
+Its clock is ``time.monotonic`` unless the state was given another (``SandboxState(clock=...)``,
+e.g. a :class:`~streamer.testing.FakeClock`): a test then moves the schedule's time itself, and
+``start``/``end`` windows and throttle buckets do not depend on the machine's speed.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ import hashlib
 import math
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -165,9 +168,16 @@ _NO_FAULTS = RequestFaults()
 class FaultSchedule:
     """The runtime of one plan: its clock origin, the spent counts, the random source."""
 
-    def __init__(self, plan: FaultPlan, *, now: float | None = None) -> None:
+    def __init__(
+        self,
+        plan: FaultPlan,
+        *,
+        now: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.plan = plan
-        self.configured_at = time.monotonic() if now is None else now
+        self._clock = clock
+        self.configured_at = clock() if now is None else now
         self._random = random.Random(plan.seed)
         self._remaining: list[int | None] = [rule.count for rule in plan.rules]
         self.fired: list[int] = [0] * len(plan.rules)
@@ -195,7 +205,7 @@ class FaultSchedule:
         """The request-level faults for one request to ``endpoint``."""
         if not self._has_request_rules:
             return _NO_FAULTS
-        now = time.monotonic() if now is None else now
+        now = self._clock() if now is None else now
         elapsed = now - self.configured_at
         delay = 0.0
         for index, rule in enumerate(self.plan.rules):
@@ -231,7 +241,7 @@ class FaultSchedule:
         """The ``item_error`` rules that apply to this request (each counts it once)."""
         if not self._has_item_rules:
             return ()
-        elapsed = (time.monotonic() if now is None else now) - self.configured_at
+        elapsed = (self._clock() if now is None else now) - self.configured_at
         active: list[FaultRule] = []
         for index, rule in enumerate(self.plan.rules):
             if rule.kind == "item_error" and self._active(index, rule, endpoint, elapsed):

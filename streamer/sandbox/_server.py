@@ -261,19 +261,20 @@ class SandboxServer:
         state.received(endpoint, request.content_length or 0)
         call = _Call(request, endpoint, started, state)
 
-        banned_for = state.bans.banned_for(caller, started)
+        now = state.clock()  # the ban's time: a test may drive it (a fake clock)
+        banned_for = state.bans.banned_for(caller, now)
         if banned_for > 0:
             seconds = max(1, int(banned_for + 0.999))
             message = f"too many bad requests: banned for {seconds} more seconds"
             return call.answer(_rate_limited(seconds, "both", message), "banned")
         if not state.keys.accepts(parse_bearer(request.headers.get("Authorization"))):
-            state.note_bad(caller, started)
+            state.note_bad(caller, now)
             return call.answer(_error(401, "unauthorized", "invalid api key"), "unauthorized")
         if endpoint == "other":
-            state.note_bad(caller, started)
+            state.note_bad(caller, now)
             return call.answer(_error(404, "not-found", f"no such path {request.path}"), "bad")
         if request.method != method:
-            state.note_bad(caller, started)
+            state.note_bad(caller, now)
             message = f"{request.path} takes {method}, not {request.method}"
             return call.answer(_error(405, "method-not-allowed", message), "bad")
 
@@ -288,7 +289,7 @@ class SandboxServer:
         try:
             response, items, errors = await self._serve(request, endpoint)
         except _Bad as bad:
-            state.note_bad(caller, time.monotonic())
+            state.note_bad(caller, state.clock())
             return call.answer(bad.response, "bad")
         return call.answer(response, "partial" if errors else "ok", items, errors)
 
@@ -298,7 +299,7 @@ class SandboxServer:
         kind = rule.kind
         outcome = f"fault:{kind}"
         if kind == "unauthorized":
-            self.state.note_bad(caller, time.monotonic())
+            self.state.note_bad(caller, self.state.clock())
             response = _error(rule.effective_status, "unauthorized", "invalid api key")
             return call.answer(response, outcome)
         if kind in ("rate_limit", "throttle"):

@@ -70,15 +70,20 @@ class SandboxState:
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         partial_status: Literal[200, 207] = 200,
         log_size: int = 1000,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._lock = threading.Lock()
+        self.clock = clock
+        """The time of the fault schedule (``start``/``end``, throttle buckets) and of the ban
+        (window, duration): ``time.monotonic``, or a fake a test moves itself, so that what
+        these tests see does not depend on the machine's speed."""
         self._initial_keys = None if api_keys is None else tuple(api_keys)
         self._initial_faults = FaultPlan.parse(faults)
         self.keys = KeyRing(self._initial_keys)
         self.bans = Bans(ban if isinstance(ban, BanPolicy) else BanPolicy(enabled=ban))
         self.holds = Holds(self._lock)
         self.store = SandboxStore(retain)
-        self.faults = FaultSchedule(self._initial_faults)
+        self.faults = FaultSchedule(self._initial_faults, clock=self.clock)
         self.max_items = max_items
         self.max_body_bytes = max_body_bytes
         self.partial_status: int = partial_status
@@ -97,11 +102,11 @@ class SandboxState:
     def set_faults(self, plan: FaultPlan | Mapping[str, Any] | list[Any] | None) -> FaultPlan:
         """Replace the fault plan; its schedule starts now."""
         parsed = FaultPlan.parse(plan)
-        self.faults = FaultSchedule(parsed)
+        self.faults = FaultSchedule(parsed, clock=self.clock)
         return parsed
 
     def clear_faults(self) -> None:
-        self.faults = FaultSchedule(FaultPlan())
+        self.faults = FaultSchedule(FaultPlan(), clock=self.clock)
 
     def set_ban(self, ban: bool | BanPolicy) -> None:
         """Turn Ortto's ban on bad callers on or off (or change its numbers)."""
@@ -147,7 +152,7 @@ class SandboxState:
             self.store.clear(audiences=audiences)
             self.keys = KeyRing(self._initial_keys)
             self.bans.clear()
-            self.faults = FaultSchedule(self._initial_faults)
+            self.faults = FaultSchedule(self._initial_faults, clock=self.clock)
             self.log.clear()
             self._reset_counters()
 

@@ -9,7 +9,8 @@ Avro tests; ``python -m streamer.testing fetch-registry`` pre-fetches it.
 
 Also shipped for tests of your own deployment: ``FakeClock`` (a controllable clock),
 ``sample_events`` and ``poison_values`` (Segment events, good and bad), and ``StreamerProcess``
-(``streamer run`` in a child process, to be killed and restarted).
+(``streamer run`` in a child process, to be killed and restarted), and ``TopicTail`` (a topic
+read back many times, each read catching up from where the last one stopped).
 """
 
 from streamer.testing._avro_events import (
@@ -24,6 +25,7 @@ from streamer.testing._fakes import FakeMessage, poison_values, sample_events
 from streamer.testing._jars import KAFKA_VERSION, ensure_kafka_jars, kafka_cache_dir
 from streamer.testing._process import StreamerProcess
 from streamer.testing._registry import APICURIO_VERSION, SchemaRegistry, ensure_registry_app
+from streamer.testing._tail import TopicTail
 
 __all__ = [
     "APICURIO_VERSION",
@@ -39,6 +41,7 @@ __all__ = [
     "SchemaRegistry",
     "StreamerProcess",
     "TopicFactory",
+    "TopicTail",
     "ensure_kafka_jars",
     "ensure_registry_app",
     "kafka_cache_dir",

@@ -6,7 +6,8 @@ by ``STREAMER_TEST_BOOTSTRAP``. Every helper waits until the cluster has really 
 (a created topic has a leader for every partition, a produced record is acknowledged by
 ``acks=all``), so a test never races the broker's metadata.
 
-Lifecycle: the AdminClient is made on first use and kept; producers and consumers live for one call.
+Lifecycle: the AdminClient is made on first use and kept; producers and consumers live for one call
+(except a :class:`~streamer.testing.TopicTail`'s, which lives until the tail is closed).
 Nothing here is on streamer's hot path: clarity wins over speed.
 """
 
@@ -16,7 +17,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from confluent_kafka import (
     OFFSET_BEGINNING,
@@ -30,6 +31,9 @@ from confluent_kafka import (
 )
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
+
+if TYPE_CHECKING:
+    from ._tail import TopicTail
 
 __all__ = ["ConsumedMessage", "Headers", "KafkaCluster", "TopicFactory"]
 
@@ -243,6 +247,13 @@ class KafkaCluster:
                 messages.append(consumed)
                 next_offset[consumed.partition] = consumed.offset + 1
         return sorted(messages, key=lambda m: (m.partition, m.offset))
+
+    def tail(self, topic: str) -> TopicTail:
+        """A reader of ``topic`` that keeps what it read: see :class:`~streamer.testing.TopicTail`.
+        Close it (or use it in a ``with`` block) when done."""
+        from ._tail import TopicTail
+
+        return TopicTail(self._reader(), topic, self.partition_count(topic))
 
     # -- offsets --------------------------------------------------------------------------------
 

@@ -6,6 +6,13 @@ The checks are the promise of streamer, stated on what can be observed from outs
   contacts by ``message_id``) or in the dead-letter topic, never both, never neither;
 * commit safety: at any moment, every message below a partition's committed offset is done
   (accepted by the sandbox, or dead-lettered). Sampled while the processes run.
+
+No check depends on the machine's speed: :meth:`Scenario.wait` polls a condition with a generous
+timeout, and a test that must act in the middle of the work (a kill, a refusal) acts at a
+fraction of the work done (:meth:`Scenario.delivered_count`), while the sandbox's ``delay``
+fault and a small ``max_in_flight`` cap the pace, so that what remains after the action is long
+compared with one polling round on any machine. One round is cheap (the sandbox's counters, one
+admin request, the dead letters read incrementally) and the slowest is reported.
 """
 
 from __future__ import annotations
@@ -20,7 +27,13 @@ from typing import Any
 import orjson
 
 from streamer.sandbox import SandboxServer, SandboxState
-from streamer.testing import ConsumedMessage, KafkaCluster, StreamerProcess, sample_events
+from streamer.testing import (
+    ConsumedMessage,
+    KafkaCluster,
+    StreamerProcess,
+    TopicTail,
+    sample_events,
+)
 
 Position = tuple[int, int]
 
@@ -37,6 +50,9 @@ class Scenario:
     """``(partition, offset)`` -> the event's messageId (or a poison label)."""
     ends: dict[int, int] = field(default_factory=dict)
     violations: list[str] = field(default_factory=list)
+    slowest_round: float = 0.0
+    """The longest polling round of :meth:`wait` (condition and commit-safety check), seconds."""
+    _dead_tail: TopicTail | None = None
 
     @property
     def state(self) -> SandboxState:
@@ -95,8 +111,27 @@ class Scenario:
         ids.update(c["message_id"] for c in state.contacts if "message_id" in c)
         return ids
 
+    def delivered_count(self) -> int:
+        """How many distinct items the sandbox stored (activities and contacts, duplicates
+        once): its counters, cheap enough to poll often, unlike :meth:`delivered_ids`."""
+        stats = self.state.stats()
+        return stats["activities"] + stats["contacts"] - stats["contact_duplicates"]
+
+    def sandbox_in_flight(self) -> int:
+        """Requests the sandbox received and has not answered yet."""
+        endpoints = self.state.stats()["endpoints"].values()
+        return sum(e["requests"] - sum(e["statuses"].values()) for e in endpoints)
+
     def dead_letters(self, min_count: int = 0) -> list[ConsumedMessage]:
-        return self.broker.consume_all(self.dead_letter_topic, min_count=min_count, timeout=5)
+        """Every dead letter written up to now (read incrementally: cheap to call often)."""
+        if self._dead_tail is None:
+            self._dead_tail = self.broker.tail(self.dead_letter_topic)
+        return self._dead_tail.read(min_count=min_count, timeout=5)
+
+    def close(self) -> None:
+        if self._dead_tail is not None:
+            self._dead_tail.close()
+            self._dead_tail = None
 
     def dead_ids(self, records: list[ConsumedMessage]) -> dict[Position, list[ConsumedMessage]]:
         """Dead-letter records by the source position they came from."""
@@ -106,6 +141,19 @@ class Scenario:
             offset = int(record.header("streamer.source.offset") or b"-1")
             by_position.setdefault((partition, offset), []).append(record)
         return by_position
+
+    def done_prefix(self) -> dict[int, int]:
+        """Per partition, the offset of its first message neither delivered nor dead-lettered:
+        what a process that has seen every answer may commit, and no more."""
+        delivered = self.delivered_ids()
+        dead = set(self.dead_ids(self.dead_letters()))
+        prefix = dict.fromkeys(self.ends, 0)
+        for (partition, offset), ident in sorted(self.ids_at.items()):
+            if offset == prefix[partition] and (
+                ident in delivered or (partition, offset) in dead
+            ):
+                prefix[partition] = offset + 1
+        return prefix
 
     def committed(self) -> dict[int, int]:
         return self.broker.committed_offsets(self.group, self.topic)
@@ -128,15 +176,18 @@ class Scenario:
                 )
 
     def wait(
-        self, condition: Callable[[], bool], timeout: float, *, every: float = 0.5,
+        self, condition: Callable[[], bool], timeout: float, *, every: float = 0.2,
         alive: Sequence[StreamerProcess] = (),
         what: str = "condition",
     ) -> None:
         """Poll ``condition``, checking commit safety each round; fail on timeout or a death."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
+            started = time.monotonic()
             self.check_commit_safety()
-            if condition():
+            met = condition()
+            self.slowest_round = max(self.slowest_round, time.monotonic() - started)
+            if met:
                 return
             for process in alive:
                 status = process.exited()
@@ -158,4 +209,8 @@ def scenario(
     dead_letter = new_topic(1)
     server = SandboxServer(sandbox or SandboxState(ban=False))
     with server.run_in_thread() as running:
-        yield Scenario(broker, topic, dead_letter, f"{topic}-group", running, workdir)
+        run = Scenario(broker, topic, dead_letter, f"{topic}-group", running, workdir)
+        try:
+            yield run
+        finally:
+            run.close()

@@ -4,11 +4,15 @@ The sandbox fails 10% of requests with 503, 5% with 429 (``Retry-After``), hangs
 client's read timeout, and refuses 1% of items with a 400. The item refusals are *sticky* (drawn
 from a hash of the item), so an item sent again after a restart gets the same answer: its fate
 belongs to the item, and "delivered or dead-lettered, never both" can be checked exactly.
+
+The SIGKILLs come at fractions of the work delivered (15%, 40%, 65%), with the sandbox paced
+(a ``delay`` on every request, two requests in flight per endpoint) so that each kill finds the
+run in the middle of its work on a fast machine as on a loaded one.
 """
 
 from __future__ import annotations
 
-import random
+import math
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -39,6 +43,31 @@ FAULTS: dict[str, Any] = {
 }
 
 
+# Kills: each once at least the first fraction of the events is delivered (distinct items the
+# sandbox stored), and necessarily before the second: the run must still be in the middle of
+# its work, whatever the machine's speed.
+KILLS = ((0.15, 0.40), (0.40, 0.65), (0.65, 0.90))
+# The pace that makes every kill fit: each track/identify request waits PACE_SECONDS at the
+# sandbox, and each endpoint has at most PACED_IN_FLIGHT requests of at most PACED_ITEMS items in
+# flight. At most 2 x 2 x 50 / 0.2 = 1,000 distinct items a second reach the sandbox on the
+# fastest machine, so the 25% between two kill points (5,000 items) lasts 5 s or more: long
+# against one polling round (0.2 s plus a check of a fraction of a second, reported) and a kill.
+# A slow machine is slower still.
+PACE_SECONDS = 0.2
+PACED_ITEMS = 50
+PACED_IN_FLIGHT = 2
+PACED: dict[str, Any] = {
+    "seed": FAULTS["seed"],
+    "rules": [{"kind": "delay", "seconds": PACE_SECONDS, "endpoints": ["track", "identify"]},
+              *FAULTS["rules"]],
+}
+
+
+def _delivered(run: Scenario, fraction: float) -> Callable[[], bool]:
+    target = math.ceil(fraction * EVENTS)
+    return lambda: run.delivered_count() >= target
+
+
 def _check_fates(run: Scenario, events: list[dict[str, Any]], *, kills: int) -> dict[str, int]:
     delivered = run.delivered_ids()
     records = run.dead_letters()
@@ -47,6 +76,7 @@ def _check_fates(run: Scenario, events: list[dict[str, Any]], *, kills: int) -> 
     produced = {e["messageId"] for e in events}
 
     assert run.violations == []
+    assert run.delivered_count() == len(delivered), "the progress counter is not the distinct view"
     assert delivered | dead_ids == produced, "an event is neither delivered nor dead-lettered"
     assert not delivered & dead_ids, "an event is both delivered and dead-lettered"
     assert delivered <= produced and dead_ids <= produced
@@ -93,32 +123,38 @@ def test_twenty_thousand_events_through_faults(
 def test_twenty_thousand_events_through_faults_and_three_sigkills(
     kafka_broker: KafkaCluster, new_topic: Callable[..., str], tmp_path: Path
 ) -> None:
-    rng = random.Random(7)
     with scenario(kafka_broker, new_topic, tmp_path, partitions=4,
-                  sandbox=SandboxState(ban=False, faults=FAULTS)) as run:
+                  sandbox=SandboxState(ban=False, faults=PACED)) as run:
         events = run.produce_events(EVENTS, seed=43)
         # Static membership: a restarted process takes its partitions back at once instead of
         # waiting out the dead member's session.
-        config = {"consumer": {"group.instance.id": "proof-sigkill"}}
-        with run.process("streamer", kafka=config) as streamer:
-            kills = 0
-            while kills < 3:
+        sections: dict[str, dict[str, Any]] = {
+            "kafka": {"consumer": {"group.instance.id": "proof-sigkill"}},
+            "batching": {"max_items": PACED_ITEMS},
+            "delivery": {"max_in_flight": PACED_IN_FLIGHT},
+        }
+        reached: list[float] = []
+        started = time.monotonic()
+        with run.process("streamer", **sections) as streamer:
+            for at_least, before in KILLS:
                 streamer.start()
-                before = len(run.delivered_ids())
-                # Let it make some progress, then kill it at a random moment after that.
-                run.wait(lambda before=before: len(run.delivered_ids()) > before + 300, 120,
-                         alive=[streamer], what="progress before a kill")
-                time.sleep(rng.uniform(0.0, 0.8))
-                if run.all_committed():
-                    break  # finished before the kill: nothing left to prove with it
+                run.wait(_delivered(run, at_least), 180, alive=[streamer],
+                         what=f"{at_least:.0%} of the events delivered")
+                fraction = run.delivered_count() / EVENTS
                 streamer.kill()
-                kills += 1
+                reached.append(fraction)
+                assert fraction < before, (
+                    f"the kill meant for {at_least:.0%} came at {fraction:.1%}: the sandbox's "
+                    f"pace no longer leaves room for it"
+                )
                 run.check_commit_safety()
-            if not streamer.running:
-                streamer.start()
+            streamer.start()
             run.wait(run.all_committed, 240, alive=[streamer], what="every offset committed")
             assert streamer.terminate() == 0
-        assert kills == 3, f"only {kills} kills happened before the work was done"
+        seconds = time.monotonic() - started
+        assert len(reached) == len(KILLS)
         run.check_commit_safety()
-        figures = _check_fates(run, events, kills=kills)
-        print(f"\nfaults and {kills} SIGKILLs: {figures}")
+        figures = _check_fates(run, events, kills=len(reached))
+        print(f"\nfaults and {len(reached)} SIGKILLs at "
+              f"{', '.join(f'{f:.1%}' for f in reached)} of the events delivered, "
+              f"{seconds:.0f}s, slowest polling round {run.slowest_round:.2f}s: {figures}")

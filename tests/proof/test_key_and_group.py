@@ -13,12 +13,16 @@ import pytest
 from streamer.sandbox import SandboxState
 from streamer.testing import KafkaCluster, StreamerProcess
 
-from ._harness import scenario
+from ._harness import Scenario, scenario
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow, pytest.mark.timeout(300)]
 
-# A little latency per request so that the runs last long enough to be interrupted.
-SLOW = {"rules": [{"kind": "delay", "seconds": 0.02, "endpoints": ["track", "identify"]}]}
+# The pace before the refusal: each request waits 0.2 s and each endpoint has one request of at
+# most 50 items in flight, so at most 2 x 50 / 0.2 = 500 items a second reach the sandbox on the
+# fastest machine. The refusal, made once half of the first events are delivered, thus comes
+# seconds before the rest could be.
+PACED = {"rules": [{"kind": "delay", "seconds": 0.2, "endpoints": ["track", "identify"]}]}
+FIRST = 2_000
 
 
 def _free_port() -> int:
@@ -41,37 +45,38 @@ def test_a_key_that_goes_bad_pauses_everything_and_recovers(
 ) -> None:
     port = _free_port()
     with scenario(kafka_broker, new_topic, tmp_path, partitions=3,
-                  sandbox=SandboxState(ban=False, faults=SLOW)) as run:
-        events = run.produce_events(2_000, seed=17)
+                  sandbox=SandboxState(ban=False, faults=PACED)) as run:
+        events = run.produce_events(FIRST, seed=17)
+        # A read timeout far above the sandbox's delay: an answer is never lost to a busy
+        # machine (its items stored, the client gone), so the commits always catch up.
         with run.process("streamer", batching={"max_items": 50},
+                         delivery={"max_in_flight": 1}, ortto={"read_timeout_s": 30.0},
                          metrics={"port": port, "host": "127.0.0.1"}) as streamer:
             streamer.start()
             run.wait(lambda: _ready(port) is True, 60, alive=[streamer], what="ready")
-            run.wait(lambda: len(run.delivered_ids()) > 1_000, 60, alive=[streamer],
-                     what="some delivery")
+            run.wait(lambda: run.delivered_count() >= FIRST // 2, 60, alive=[streamer],
+                     what="half of the first events delivered")
             run.state.set_faults({"rules": [{"kind": "unauthorized"}]})
-            # More events after the refusal, so there is work whatever the machine's speed.
+            # More events after the refusal: new work must wait too.
             events += run.produce_events(6_000, seed=18)
             run.wait(lambda: _ready(port) is False, 30, alive=[streamer], what="unready")
 
             # While the key is refused: nothing more is accepted, nothing is dead-lettered,
             # and the commits never pass what Ortto confirmed (checked on every round).
-            # Requests that passed the sandbox's gate before the refusal still complete (and may
-            # be committed): wait until nothing moves, whatever the machine's load.
-            delivered_then, committed_then = -1, run.committed()
-            settle_deadline = time.monotonic() + 30
-            while time.monotonic() < settle_deadline:
-                time.sleep(1.0)
-                delivered_now, committed_now = len(run.delivered_ids()), run.committed()
-                if (delivered_now, committed_now) == (delivered_then, committed_then):
-                    break
-                delivered_then, committed_then = delivered_now, committed_now
+            # Requests that passed the sandbox's gate before the refusal still complete, and
+            # what they delivered is committed: wait until the sandbox has answered every
+            # request it received and the commits have caught up with what it accepted. From
+            # then on nothing may move, however long we watch.
+            run.wait(lambda: run.sandbox_in_flight() == 0 and _committed_up_to(run),
+                     60, alive=[streamer], what="the commits to catch up with the sandbox")
+            delivered_then, committed_then = len(run.delivered_ids()), run.committed()
             deadline = time.monotonic() + 4.0
             while time.monotonic() < deadline:
                 run.check_commit_safety()
                 assert _ready(port) is False
                 time.sleep(0.5)
             assert len(run.delivered_ids()) == delivered_then
+            assert delivered_then < FIRST, "the refusal came after the work it should pause"
             assert run.committed() == committed_then
             assert run.dead_letters() == []
             assert not run.all_committed()
@@ -90,10 +95,13 @@ def test_a_key_that_goes_bad_pauses_everything_and_recovers(
 def test_the_survivor_of_a_group_takes_over_and_nothing_is_lost(
     kafka_broker: KafkaCluster, new_topic: Callable[..., str], tmp_path: Path
 ) -> None:
-    slower = {"rules": [{"kind": "delay", "seconds": 0.1, "endpoints": ["track", "identify"]}]}
+    # Paced: each request waits 0.2 s, one request of at most 50 items in flight per endpoint
+    # and process: at most 2 x 2 x 50 / 0.2 = 1,000 items a second on the fastest machine, so
+    # the kill at a quarter of the work comes seconds before half of it is done.
+    paced = {"rules": [{"kind": "delay", "seconds": 0.2, "endpoints": ["track", "identify"]}]}
     with scenario(kafka_broker, new_topic, tmp_path, partitions=6,
-                  sandbox=SandboxState(ban=False, faults=slower)) as run:
-        sections = {"batching": {"max_items": 50}, "delivery": {"max_in_flight": 2}}
+                  sandbox=SandboxState(ban=False, faults=paced)) as run:
+        sections = {"batching": {"max_items": 50}, "delivery": {"max_in_flight": 1}}
         with run.process("first", **sections) as first, \
                 run.process("second", **sections) as second:
             first.start()
@@ -102,10 +110,12 @@ def test_the_survivor_of_a_group_takes_over_and_nothing_is_lost(
             run.wait(lambda: _owns_partitions(first) and _owns_partitions(second), 60,
                      alive=[first, second], what="both members assigned")
             events = run.produce_events(12_000, seed=23)
-            run.wait(lambda: len(run.delivered_ids()) > 2_000, 60, alive=[first, second],
-                     what="some delivery")
-            assert not run.all_committed()
+            run.wait(lambda: run.delivered_count() >= len(events) // 4, 120,
+                     alive=[first, second], what="a quarter of the events delivered")
+            fraction = run.delivered_count() / len(events)
             first.kill()
+            # Killed in the middle of its work: the survivor has the dead member's rest to do.
+            assert fraction < 0.5, f"the kill meant for 25% came at {fraction:.1%}"
             run.check_commit_safety()
             run.wait(run.all_committed, 180, alive=[second], what="every offset committed")
             assert second.terminate() == 0
@@ -115,6 +125,14 @@ def test_the_survivor_of_a_group_takes_over_and_nothing_is_lost(
         assert second.log_path.read_text().count("assigned [(") >= 2, (
             "the survivor was never given the dead member's partitions"
         )
+        print(f"\nsurvivor: first member killed at {fraction:.1%} of the events delivered, "
+              f"slowest polling round {run.slowest_round:.2f}s")
+
+
+def _committed_up_to(run: Scenario) -> bool:
+    """The group committed exactly what the sandbox accepted (its partitions' done prefix)."""
+    committed = run.committed()
+    return all(committed.get(p, 0) == done for p, done in run.done_prefix().items())
 
 
 def _owns_partitions(process: StreamerProcess) -> bool:

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from streamer.sandbox import FaultPlan, SandboxServer, load_fault_plan
 from streamer.sandbox._faults import FaultSchedule
+from streamer.testing import FakeClock
 
 Factory = Callable[..., dict[str, Any]]
 ServerFactory = Callable[..., SandboxServer]
@@ -121,17 +122,21 @@ def test_rate_limit_answers(
 def test_throttle_limits_requests_per_second(
     make_sandbox: ServerFactory, auth: dict[str, str]
 ) -> None:
-    sandbox = make_sandbox(faults=[{"kind": "throttle", "rps": 2}])
+    clock = FakeClock()  # the bucket's time moves only when the test says so
+    sandbox = make_sandbox(faults=[{"kind": "throttle", "rps": 2}], clock=clock)
     with _client(sandbox, auth) as client:
         statuses = [client.get("/me").status_code for _ in range(6)]
         limited = client.get("/me")
-        time.sleep(0.6)
-        recovered = client.get("/me")
-    assert statuses[:2] == [200, 200]
-    assert 429 in statuses
+        clock.advance(0.6)  # 1.2 tokens: one request
+        recovered = [client.get("/me").status_code for _ in range(2)]
+        clock.advance(1.0)  # 0.2 + 2 tokens, capped at the burst of 2
+        refilled = [client.get("/me").status_code for _ in range(3)]
+    assert statuses == [200, 200, 429, 429, 429, 429]  # a burst of 2, then nothing at all
     assert limited.status_code == 429
-    assert limited.json()["error"]["try-in-seconds"] >= 1
-    assert recovered.status_code == 200
+    assert limited.json()["error"]["try-in-seconds"] == 1  # one token at 2/s: 0.5 s, ceiled
+    assert limited.headers["Retry-After"] == "1"
+    assert recovered == [200, 429]
+    assert refilled == [200, 200, 429]
 
 
 def test_delay_slows_the_answer_but_keeps_the_items(
@@ -142,11 +147,14 @@ def test_delay_slows_the_answer_but_keeps_the_items(
         started = time.monotonic()
         slow = client.post("/track", json=[activity(1)])
         slow_seconds = time.monotonic() - started
-        started = time.monotonic()
-        client.post("/track", json=[activity(2)])
-        fast_seconds = time.monotonic() - started
-    assert slow.json() == {"errors": []}
-    assert slow_seconds >= 0.3 > fast_seconds
+        fast = client.post("/track", json=[activity(2)])
+    assert slow.json() == {"errors": []} and fast.json() == {"errors": []}
+    assert slow_seconds >= 0.3
+    # The second request was not delayed (whatever the machine's speed): the rule fired once,
+    # on the first, and is spent.
+    (rule,) = sandbox.state.faults.describe()
+    assert (rule["fired"], rule["remaining"]) == (1, 0)
+    assert sandbox.state.requests[0]["duration_ms"] >= 300
     assert len(sandbox.state.activities) == 2
 
 
@@ -171,9 +179,10 @@ def test_hang_outlasts_the_client_timeout(
     make_sandbox: ServerFactory, auth: dict[str, str], activity: Factory, store: bool
 ) -> None:
     sandbox = make_sandbox(faults=[{"kind": "hang", "count": 1, "store": store}])
-    with _client(sandbox, auth, timeout=0.3) as client:
+    with _client(sandbox, auth) as client:
         with pytest.raises(httpx.ReadTimeout):
-            client.post("/track", json=[activity(1)])
+            client.post("/track", json=[activity(1)], timeout=httpx.Timeout(10, read=0.3))
+        # The next request has the usual timeout: a busy machine does not time it out.
         assert client.post("/track", json=[activity(2)]).json() == {"errors": []}
     expected = ["m-1", "m-2"] if store else ["m-2"]
     assert [item["message_id"] for item in sandbox.state.activities] == expected
@@ -203,22 +212,25 @@ def test_drop_closes_the_connection_without_an_answer(
     assert log[0]["status"] is None and log[0]["outcome"] == "fault:drop"
 
 
-def test_a_key_stops_being_valid_for_a_while(sandbox: SandboxServer, auth: dict[str, str]) -> None:
-    def sleep_until(offset: float) -> None:
-        time.sleep(max(0.0, configured + offset - time.monotonic()))
-
+def test_a_key_stops_being_valid_for_a_while(
+    make_sandbox: ServerFactory, auth: dict[str, str]
+) -> None:
+    clock = FakeClock()
+    sandbox = make_sandbox(clock=clock)
     with _client(sandbox, auth) as client:
-        configured = time.monotonic()
         sandbox.state.set_faults(
-            [{"kind": "unauthorized", "start": 0.4, "end": 1.0, "status": 403}]
+            [{"kind": "unauthorized", "start": 0.5, "end": 1.0, "status": 403}]
         )
-        before = client.get("/me").status_code
-        sleep_until(0.6)
-        during = client.get("/me")
-        sleep_until(1.1)
-        after = client.get("/me").status_code
-    assert (before, during.status_code, after) == (200, 403, 200)
-    assert during.json()["error"]["code"] == "unauthorized"
+        configured = clock.now
+        statuses: list[int] = []
+        # Seconds after the plan was set (binary fractions: exact sums, exact boundaries).
+        for at in (0.0, 0.4375, 0.5, 0.75, 0.9375, 1.0, 1.25):
+            clock.now = configured + at
+            response = client.get("/me")
+            statuses.append(response.status_code)
+            if response.status_code == 403:
+                assert response.json()["error"]["code"] == "unauthorized"
+    assert statuses == [200, 200, 403, 403, 403, 200, 200]  # active in [start, end)
 
 
 def test_count_limits_how_often_a_rule_fires(
@@ -233,13 +245,16 @@ def test_count_limits_how_often_a_rule_fires(
 
 
 def test_set_faults_at_run_time_restarts_the_schedule(
-    sandbox: SandboxServer, auth: dict[str, str]
+    make_sandbox: ServerFactory, auth: dict[str, str]
 ) -> None:
+    clock = FakeClock()
+    sandbox = make_sandbox(clock=clock)
     with _client(sandbox, auth) as client:
         assert client.get("/me").status_code == 200
+        clock.advance(5.0)  # long after the state was made: the window counts from set_faults
         sandbox.state.set_faults([{"kind": "request_error", "start": 0.2}])
         assert client.get("/me").status_code == 200
-        time.sleep(0.25)
+        clock.advance(0.25)
         assert client.get("/me").status_code == 503
         sandbox.state.clear_faults()
         assert client.get("/me").status_code == 200

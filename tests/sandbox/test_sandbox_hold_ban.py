@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from streamer.sandbox import BanPolicy, SandboxServer, SandboxState
+from streamer.testing import FakeClock
 
 Factory = Callable[..., dict[str, Any]]
 ServerFactory = Callable[..., SandboxServer]
@@ -35,14 +36,14 @@ def test_a_held_request_is_not_processed_until_released(
     state.hold(1, endpoints=["track"])
     results: list[httpx.Response] = []
     thread = _post_in_background(sandbox.url, auth, "/track", [activity(1)], results)
-    assert state.wait_held(1, timeout=5)
+    assert state.wait_held(1, timeout=30)
     # other endpoints are not held, and nothing of the held request is stored yet
     assert httpx.get(f"{sandbox.url}/me", headers=auth).status_code == 200
     assert state.activities == []
     assert results == []
     assert state.stats()["held"] == 1
     assert state.release() == 1
-    thread.join(5)
+    thread.join(30)
     assert results[0].json() == {"errors": []}
     assert [item["message_id"] for item in state.activities] == ["m-1"]
     # the hold was for one request only
@@ -57,15 +58,15 @@ def test_release_lets_the_oldest_go_first(
     state.hold(2)
     results: list[httpx.Response] = []
     first = _post_in_background(sandbox.url, auth, "/track", [activity(1)], results)
-    assert state.wait_held(1, timeout=5)
+    assert state.wait_held(1, timeout=30)
     second = _post_in_background(sandbox.url, auth, "/track", [activity(2)], results)
-    assert state.wait_held(2, timeout=5)
+    assert state.wait_held(2, timeout=30)
     assert state.release(1) == 1
-    first.join(5)
+    first.join(30)
     assert [item["message_id"] for item in state.activities] == ["m-1"]
     assert state.held == 1
     assert state.release() == 1
-    second.join(5)
+    second.join(30)
     assert len(results) == 2
     assert [item["message_id"] for item in state.activities] == ["m-1", "m-2"]
 
@@ -121,25 +122,33 @@ def test_fifteen_bad_requests_ban_the_caller(
 
 
 def test_a_ban_expires(make_sandbox: ServerFactory, auth: dict[str, str]) -> None:
-    sandbox = make_sandbox(ban=BanPolicy(threshold=3, window=5, duration=0.4))
+    clock = FakeClock()  # the ban's time moves only when the test says so
+    sandbox = make_sandbox(ban=BanPolicy(threshold=3, window=5, duration=0.5), clock=clock)
     with httpx.Client(base_url=sandbox.url, headers=auth) as client:
         for _ in range(3):
             assert client.post("/track", content=b"nope").status_code == 400
         assert client.get("/me").status_code == 429
-        time.sleep(0.5)
+        clock.advance(0.25)
+        assert client.get("/me").status_code == 429
+        clock.advance(0.25)
         assert client.get("/me").status_code == 200
 
 
 def test_bad_requests_outside_the_window_do_not_add_up(
     make_sandbox: ServerFactory, auth: dict[str, str]
 ) -> None:
-    sandbox = make_sandbox(ban=BanPolicy(threshold=3, window=0.3, duration=5))
+    clock = FakeClock()
+    sandbox = make_sandbox(ban=BanPolicy(threshold=3, window=0.5, duration=5), clock=clock)
     with httpx.Client(base_url=sandbox.url, headers=auth) as client:
         for _ in range(2):
             client.post("/track", content=b"nope")
-        time.sleep(0.4)
+        clock.advance(0.75)
         client.post("/track", content=b"nope")
         assert client.get("/me").status_code == 200
+        # Two more within the window of the third: three in the window, banned.
+        client.post("/track", content=b"nope")
+        client.post("/track", content=b"nope")
+        assert client.get("/me").status_code == 429
 
 
 @pytest.mark.parametrize("ban", [False, True])

@@ -105,11 +105,11 @@ def test_hold_and_release_through_the_control_api(
 
     thread = threading.Thread(target=send)
     thread.start()
-    assert control.wait_held(1, timeout=5)
+    assert control.wait_held(1, timeout=30)
     assert control.held() == {"held": 1, "armed": 0, "endpoints": ["track"]}
     assert control.activities() == []
     assert control.release() == 1
-    thread.join(5)
+    thread.join(30)
     assert answers[0].json() == {"errors": []}
     assert len(control.activities()) == 1
     assert not control.wait_held(1, timeout=0.05)

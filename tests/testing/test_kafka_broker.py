@@ -148,6 +148,33 @@ def test_consume_all_returns_what_it_has_when_time_runs_out(
     assert time.monotonic() - started < 5
 
 
+def test_a_tail_reads_only_what_is_new_and_keeps_the_rest(
+    kafka_broker: KafkaCluster, new_topic: TopicFactory
+) -> None:
+    topic = new_topic(2)
+    kafka_broker.produce(topic, ["a", "b"], partition=0)
+    kafka_broker.produce(topic, ["c"], partition=1)
+    with kafka_broker.tail(topic) as tail:
+        first = tail.read()
+        assert [(m.partition, m.offset, m.value) for m in first] == [
+            (0, 0, b"a"), (0, 1, b"b"), (1, 0, b"c")
+        ]
+        assert tail.read() == first  # nothing new: the same records, read once
+        kafka_broker.produce(topic, ["d"], partition=0)
+        later = threading.Timer(0.5, lambda: kafka_broker.produce(topic, ["e"], partition=1))
+        later.start()
+        try:
+            # Everything written before the call is in its answer; min_count waits for more.
+            assert [m.value for m in tail.read()] == [b"a", b"b", b"d", b"c"]
+            grown = tail.read(min_count=5, timeout=30)
+        finally:
+            later.join()
+    assert [(m.partition, m.offset, m.value) for m in grown] == [
+        (0, 0, b"a"), (0, 1, b"b"), (0, 2, b"d"), (1, 0, b"c"), (1, 1, b"e")
+    ]
+    assert kafka_broker.consume_all(topic) == grown
+
+
 def test_committed_offsets_read_back(
     kafka_broker: KafkaCluster, kafka_bootstrap: str, new_topic: TopicFactory
 ) -> None:
