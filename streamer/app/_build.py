@@ -29,6 +29,7 @@ async def build_pipeline(
     *,
     metrics: Metrics | None = None,
     consumer_overrides: dict[str, Any] | None = None,
+    **pipeline_options: Any,
 ) -> Pipeline:
     ortto = config.ortto
     client = OrttoClient(
@@ -53,7 +54,7 @@ async def build_pipeline(
         raise
     return Pipeline(
         config, router=router, client=client, metrics=metrics,
-        consumer_overrides=consumer_overrides,
+        consumer_overrides=consumer_overrides, **pipeline_options,
     )
 
 

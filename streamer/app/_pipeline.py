@@ -62,6 +62,8 @@ class Pipeline:
         metrics: Metrics | None = None,
         clock: Callable[[], float] = time.monotonic,
         consumer_overrides: dict[str, Any] | None = None,
+        source_factory: Callable[[Pipeline], Any] | None = None,
+        finished: Callable[[], bool] | None = None,
     ) -> None:
         if config.kafka is None:
             raise ValueError("the pipeline needs the kafka section")
@@ -110,10 +112,13 @@ class Pipeline:
             clock=clock, max_event_bytes=kafka.max_event_bytes,
         )
         self._ends: dict[TopicPartitionKey, tuple[int, int]] = {}
+        # A bounded run (replay, redrive) brings its own source, and ``finished`` says when the
+        # source reached its end; the loop then ends once every piece of work has settled.
+        self._finished = finished
         self.source = KafkaSource(
             kafka, self, overrides=consumer_overrides,
             on_high_watermark=self._high_watermark,
-        )
+        ) if source_factory is None else source_factory(self)
         self.checkpoint = Checkpoint(
             self.tracker, self.dead_letter, self.source.commit, on_commit=self._committed
         )
@@ -176,12 +181,22 @@ class Pipeline:
                     next_commit = self._clock() + interval
                 await self._back_pressure()
                 self._update_gauges()
+                if self._finished is not None and self._settled():
+                    break
         except BaseException as exc:
             self._fatal = exc
             raise
         finally:
             self._running = False
             await self._shutdown()
+
+    def _settled(self) -> bool:
+        """A bounded run is over: its source reached the end and every piece of work settled."""
+        assert self._finished is not None
+        if not self._finished():
+            return False
+        self._send(self.batcher.drain())  # nothing more comes: no window waits for its linger
+        return self.tracker.pending == 0 and self.dead_letter.pending == 0
 
     def _send(self, batches: list[Batch]) -> None:
         for batch in batches:

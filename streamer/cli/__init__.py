@@ -1,4 +1,5 @@
-"""The ``streamer`` command: ``run``, ``sandbox``, ``demo``, ``preview`` (one module each)."""
+"""The ``streamer`` command: ``run``, ``preview``, ``sandbox``, ``demo`` and the operator's
+``replay``, ``status``, ``offsets`` (one module each)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "preview": ("streamer.cli._preview", "print what would be sent for a file of events"),
     "sandbox": ("streamer.cli._sandbox", "serve the Ortto-compatible sandbox on loopback"),
     "demo": ("streamer.cli._demo", "local broker + sandbox + sample events, end to end"),
+    "replay": ("streamer.cli._replay", "send a range of a topic again, next to the live group"),
 }
 
 
