@@ -2,6 +2,7 @@
 over a bounded range (``replay``)."""
 
 from ._build import build_pipeline
+from ._offsets_reset import ResetTarget, execute_reset, plan_reset
 from ._pipeline import Pipeline, PipelineStats
 from ._ranges import RangeRequest, resolve_ranges
 from ._replay import (
@@ -14,8 +15,11 @@ from ._replay import (
 )
 from ._replay_dry import DryRun
 from ._runner import run_until_signalled
+from ._status import DEAD_LETTER_CAP, DEAD_LETTER_WINDOW_S, dead_letter_summary, group_status
 
 __all__ = [
+    "DEAD_LETTER_CAP",
+    "DEAD_LETTER_WINDOW_S",
     "DryRun",
     "Pipeline",
     "PipelineStats",
@@ -23,9 +27,14 @@ __all__ = [
     "Replay",
     "ReplayOptions",
     "ReplaySummary",
+    "ResetTarget",
     "build_pipeline",
     "check_group",
     "choose_subscriptions",
+    "dead_letter_summary",
+    "execute_reset",
+    "group_status",
+    "plan_reset",
     "replay_config",
     "resolve_ranges",
     "run_until_signalled",

@@ -10,8 +10,9 @@ be carried out as asked) or a :class:`KafkaClientError` (the cluster did not ans
 from __future__ import annotations
 
 import logging
+import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,7 @@ from confluent_kafka import (
     ConsumerGroupTopicPartitions,
     KafkaError,
     KafkaException,
+    Message,
     TopicPartition,
 )
 from confluent_kafka.admin import AdminClient
@@ -134,6 +136,47 @@ class ClusterView:
         _, stamp = message.timestamp()
         found = message.offset()
         return (offset if found is None else int(found)), int(stamp)
+
+    def scan(
+        self, topic: str, starts: Mapping[int, int], ends: Mapping[int, int],
+        *, limit: int | None = None,
+    ) -> Iterator[Message]:
+        """The records of ``topic`` from ``starts`` to ``ends`` (exclusive) per partition, read
+        by assignment, at most ``limit``. Done per partition when the position reached its end."""
+        todo = {p: e for p, e in ends.items() if starts.get(p, e) < e}
+        if not todo:
+            return
+        self._reader.assign([TopicPartition(topic, p, starts[p]) for p in todo])
+        read = 0
+        quiet_since = time.monotonic()
+        try:
+            while todo and (limit is None or read < limit):
+                messages = self._reader.consume(500, 0.2)
+                for message in messages:
+                    error = message.error()
+                    if error is not None:
+                        if error.fatal():
+                            raise KafkaClientError(f"reading {topic}: {error}")
+                        continue
+                    partition = message.partition()
+                    offset = message.offset()
+                    if partition in todo and offset is not None and offset < todo[partition]:
+                        read += 1
+                        yield message
+                        if limit is not None and read >= limit:
+                            return
+                positions = self._reader.position([TopicPartition(topic, p) for p in todo])
+                for tp in positions:
+                    if tp.offset >= todo[tp.partition]:
+                        del todo[tp.partition]
+                if messages:
+                    quiet_since = time.monotonic()
+                elif time.monotonic() - quiet_since > self._timeout:
+                    raise KafkaClientError(
+                        f"reading {topic}: no record for {self._timeout:g}s before the end of "
+                        f"partition(s) {sorted(todo)}")
+        finally:
+            self._reader.unassign()
 
     # -- groups ----------------------------------------------------------------------------
 
