@@ -59,9 +59,9 @@ def _dead_letters(s: Scene) -> None:
         headers = build_headers(rejection, topic=s.topic, partition=0, offset=offset,
                                 timestamp_ms=None, source_headers=None)
         producer.produce(s.dead_letter_topic, b"v", headers=headers)
-    key, value, headers = resolution_record(
+    key, value, resolution = resolution_record(
         DeadLetterIdentity(s.topic, 0, 5, "Track Activity", 0), "redriven")
-    producer.produce(s.dead_letter_topic, value, key=key, headers=headers)
+    producer.produce(s.dead_letter_topic, value, key=key, headers=resolution)
     assert producer.flush(30) == 0
 
 
