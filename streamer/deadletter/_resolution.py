@@ -72,7 +72,7 @@ def resolved_identity(
 
 def resolution_record(
     identity: DeadLetterIdentity, outcome: str, *, now: float | None = None
-) -> tuple[bytes, bytes, list[tuple[str, bytes]]]:
+) -> tuple[bytes, bytes, list[tuple[str, str | bytes | None]]]:
     """``(key, value, headers)`` of the record resolving ``identity``."""
     topic, partition, offset, subscription, redrives = identity
     key = f"resolved/{topic}/{partition}/{offset}/{subscription}/{redrives}".encode()
@@ -80,7 +80,7 @@ def resolution_record(
         datetime.now(UTC).timestamp() if now is None else now, UTC
     ).isoformat(timespec="milliseconds")
     value = orjson.dumps({**identity._asdict(), "outcome": outcome, "resolved_at": at})
-    headers = [
+    headers: list[tuple[str, str | bytes | None]] = [
         (RESOLUTION_HEADER, outcome.encode()),
         ("streamer.source.topic", topic.encode()),
         ("streamer.source.partition", str(partition).encode()),
