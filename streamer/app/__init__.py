@@ -1,16 +1,20 @@
 """The application: building a pipeline from a configuration and running it, live (``run``) or
-over a bounded range (``replay``)."""
+bounded (``replay``, ``redrive``); the operator's views (``status``, ``offsets reset``)."""
 
 from ._build import build_pipeline
 from ._offsets_reset import ResetTarget, execute_reset, plan_reset
 from ._pipeline import Pipeline, PipelineStats
 from ._ranges import RangeRequest, resolve_ranges
+from ._redrive import EVERY_SUBSCRIPTION, Redrive, RedriveOptions
+from ._redrive_io import LetterMessage, LetterSource, RedriveWriter
+from ._redrive_plan import Letter, RedriveFilters, RedrivePlan, plan_redrive
 from ._replay import (
     Replay,
     ReplayOptions,
     ReplaySummary,
     check_group,
     choose_subscriptions,
+    metric_totals,
     replay_config,
 )
 from ._replay_dry import DryRun
@@ -20,10 +24,19 @@ from ._status import DEAD_LETTER_CAP, DEAD_LETTER_WINDOW_S, dead_letter_summary,
 __all__ = [
     "DEAD_LETTER_CAP",
     "DEAD_LETTER_WINDOW_S",
+    "EVERY_SUBSCRIPTION",
     "DryRun",
+    "Letter",
+    "LetterMessage",
+    "LetterSource",
     "Pipeline",
     "PipelineStats",
     "RangeRequest",
+    "Redrive",
+    "RedriveFilters",
+    "RedriveOptions",
+    "RedrivePlan",
+    "RedriveWriter",
     "Replay",
     "ReplayOptions",
     "ReplaySummary",
@@ -34,6 +47,8 @@ __all__ = [
     "dead_letter_summary",
     "execute_reset",
     "group_status",
+    "metric_totals",
+    "plan_redrive",
     "plan_reset",
     "replay_config",
     "resolve_ranges",

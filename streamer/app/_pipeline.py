@@ -64,6 +64,7 @@ class Pipeline:
         consumer_overrides: dict[str, Any] | None = None,
         source_factory: Callable[[Pipeline], Any] | None = None,
         finished: Callable[[], bool] | None = None,
+        dead_letter: DeadLetterWriter | None = None,
     ) -> None:
         if config.kafka is None:
             raise ValueError("the pipeline needs the kafka section")
@@ -79,7 +80,8 @@ class Pipeline:
         self._warned: dict[TopicPartitionKey, float] = {}
 
         self.tracker = OffsetTracker()
-        self.dead_letter = DeadLetterWriter(
+        # A redrive brings a writer that keeps each letter's first failure and counts redrives.
+        self.dead_letter = dead_letter or DeadLetterWriter(
             kafka.bootstrap_servers, kafka.dead_letter_topic, extra=dict(kafka.producer)
         )
         self.batcher = Batcher(

@@ -41,6 +41,7 @@ __all__ = [
     "ReplaySummary",
     "check_group",
     "choose_subscriptions",
+    "metric_totals",
     "replay_config",
 ]
 
@@ -91,6 +92,21 @@ class ReplaySummary:
         }
         document.update(self.extra)
         return document
+
+
+def metric_totals(metrics: Metrics) -> tuple[dict[str, int], int, int]:
+    """From a bounded run's own metrics: dead letters by ``stage/reason``, retried, skipped."""
+    by_reason: dict[str, int] = {}
+    for metric in metrics.rejected.collect():
+        for sample in metric.samples:
+            if sample.name.endswith("_total") and sample.value:
+                by_reason[f"{sample.labels['stage']}/{sample.labels['reason']}"] = int(
+                    sample.value)
+    retried = sum(int(s.value) for m in metrics.retried.collect() for s in m.samples
+                  if s.name.endswith("_total"))
+    skipped = sum(int(s.value) for m in metrics.skipped.collect() for s in m.samples
+                  if s.name.endswith("_total"))
+    return by_reason, retried, skipped
 
 
 def choose_subscriptions(
@@ -200,20 +216,7 @@ class Replay:
         assert pipeline is not None and source is not None
         stats = pipeline.stats()
         finished = source.done and stats.pending_messages == 0
-        by_reason: dict[str, int] = {}
-        for metric in self.metrics.rejected.collect():
-            for sample in metric.samples:
-                if sample.name.endswith("_total") and sample.value:
-                    label = f"{sample.labels['stage']}/{sample.labels['reason']}"
-                    by_reason[label] = int(sample.value)
-        retried = sum(
-            int(s.value) for m in self.metrics.retried.collect() for s in m.samples
-            if s.name.endswith("_total")
-        )
-        skipped = sum(
-            int(s.value) for m in self.metrics.skipped.collect() for s in m.samples
-            if s.name.endswith("_total")
-        )
+        by_reason, retried, skipped = metric_totals(self.metrics)
         partitions = []
         for r in self.ranges:
             reached = source.positions.get(r.key, r.start) >= r.end

@@ -10,7 +10,7 @@ per subscription are kept as samples. No Ortto client, no dead-letter producer, 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import orjson
@@ -19,7 +19,7 @@ from .._exceptions import DecodeError
 from ..config import Config
 from ..offsets import TopicPartitionKey
 from ..routing import Accepted, Rejected, compile_router
-from ..source import PartitionRange, RangeSource, decode_json
+from ..source import PartitionRange, RangeSource, RebalanceHandler, decode_json
 from ._replay import ReplayOptions, ReplaySummary, replay_config
 
 __all__ = ["DryRun"]
@@ -49,6 +49,7 @@ class DryRun:
         options: ReplayOptions,
         *,
         samples_per_subscription: int = 3,
+        source_factory: Callable[[RebalanceHandler], RangeSource] | None = None,
     ) -> None:
         if config.kafka is None:
             raise ValueError("a replay needs the kafka section")
@@ -56,6 +57,7 @@ class DryRun:
         self.ranges = list(ranges)
         self.options = options
         self._samples_each = samples_per_subscription
+        self._source_factory = source_factory
         self.source: RangeSource | None = None
         self._stop = False
         self.consumed = 0
@@ -86,7 +88,7 @@ class DryRun:
         )
         source = self.source = RangeSource(
             self.config.kafka, _NoGroup(), self.ranges, rate_per_s=self.options.rate_per_s
-        )
+        ) if self._source_factory is None else self._source_factory(_NoGroup())
         await source.start()
         try:
             while not self._stop and not source.done:

@@ -1,5 +1,5 @@
 """The ``streamer`` command: ``run``, ``preview``, ``sandbox``, ``demo`` and the operator's
-``replay``, ``status``, ``offsets`` (one module each)."""
+``replay``, ``redrive``, ``status``, ``offsets`` (one module each)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "sandbox": ("streamer.cli._sandbox", "serve the Ortto-compatible sandbox on loopback"),
     "demo": ("streamer.cli._demo", "local broker + sandbox + sample events, end to end"),
     "replay": ("streamer.cli._replay", "send a range of a topic again, next to the live group"),
+    "redrive": ("streamer.cli._redrive", "send dead letters again through the current mappings"),
     "status": ("streamer.cli._status", "the live group's offsets, lag and members; dead letters"),
     "offsets": ("streamer.cli._offsets", "move the live group's offsets (a plan unless --execute)"),
 }

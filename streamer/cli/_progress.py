@@ -111,9 +111,16 @@ def print_summary(summary: dict[str, Any], *, as_json: bool, title: str) -> None
 
             item = orjson.dumps(sample["item"]).decode()
             out(f"  sample {sample['path']} ({sample['subscription']}): {item[:300]}\n")
+    if "letters" in summary:  # a redrive
+        out(f"  {summary['letters']} letter(s) to send of {summary['records_read']} record(s) "
+            f"read; {summary['resolved']} resolved by this run\n")
+        for group, count in summary["groups"].items():
+            out(f"  {count} letter(s) through {group}\n")
+        for reason, count in sorted(summary["left"].items()):
+            out(f"  left alone ({reason}): {count}\n")
     for p in summary["partitions"]:
         out(f"  {p['topic']}[{p['partition']}]: {p['from']} -> {p['to']}, next {p['next']}\n")
-    if summary["status"] != "done" and not summary.get("group"):
+    if summary["status"] != "done" and summary["partitions"] and not summary.get("group"):
         resume = " ".join(f"--from-offset {p['partition']}={p['next']} "
                           f"--to-offset {p['partition']}={p['to']}"
                           for p in summary["partitions"] if p["next"] < p["to"])

@@ -22,7 +22,8 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-__all__ = ["configure", "main", "parse_offsets", "parse_time_ms"]
+__all__ = ["configure", "main", "parse_offsets", "parse_time_ms", "run_bounded",
+           "setup_logging"]
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -108,7 +109,7 @@ def main(args: argparse.Namespace) -> int:
     from ..source import ClusterView
     from ._progress import print_summary
 
-    _logging(args.log_level)
+    setup_logging(args.log_level)
     try:
         from_offset, from_offsets = parse_offsets(args.from_offset, "--from-offset")
         to_offset, to_offsets = parse_offsets(args.to_offset, "--to-offset")
@@ -140,7 +141,7 @@ def main(args: argparse.Namespace) -> int:
                 resume = view.committed(args.group, args.topic)
             ranges = resolve_ranges(view, request, resume)
         runner: Replay | DryRun = (DryRun if args.dry_run else Replay)(config, ranges, options)
-        summary = asyncio.run(_run(runner))
+        summary = asyncio.run(run_bounded(runner, "replay"))
     except (ConfigError, UsageError) as exc:
         print(f"streamer replay: {exc}", file=sys.stderr)
         return 2
@@ -154,7 +155,7 @@ def main(args: argparse.Namespace) -> int:
     return 0 if summary.status == "done" else 130
 
 
-async def _run(runner: Any) -> Any:
+async def run_bounded(runner: Any, label: str) -> Any:
     """Run with SIGINT/SIGTERM asking for a clean stop, and the progress shown meanwhile."""
     import asyncio
     import contextlib
@@ -165,7 +166,7 @@ async def _run(runner: Any) -> Any:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, runner.stop)
-    progress = asyncio.create_task(follow_progress("replay", runner.total, runner.progress))
+    progress = asyncio.create_task(follow_progress(label, runner.total, runner.progress))
     try:
         return await runner.run()
     finally:
@@ -176,7 +177,7 @@ async def _run(runner: Any) -> Any:
             loop.remove_signal_handler(sig)
 
 
-def _logging(level: str) -> None:
+def setup_logging(level: str) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         stream=sys.stderr)
     logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger().level))
