@@ -55,7 +55,7 @@ class Scene:
         for partition, offset, event in reports:
             self.at[(partition, offset)] = event
 
-    def config(self, **sections: dict[str, Any]) -> Config:
+    def config(self, **sections: Any) -> Config:
         raw: dict[str, Any] = {
             "kafka": {"bootstrap_servers": self.broker.bootstrap_servers, "topics": [self.topic],
                       "group_id": self.group, "dead_letter_topic": self.dead_letter_topic,
