@@ -6,7 +6,9 @@ import asyncio
 import time
 from collections.abc import Callable
 
+import orjson
 import pytest
+from confluent_kafka import Producer
 
 from streamer import UsageError
 from streamer.app import RangeRequest, Replay, ReplayOptions, check_group, choose_subscriptions
@@ -171,3 +173,26 @@ def test_ranges_and_names_are_checked_before_anything_is_sent(
         with ClusterView(config.kafka) as view, pytest.raises(UsageError, match="live group"):
             check_group(config, view, s.group)
         assert s.state.requests == []
+
+
+def test_a_range_ending_in_transaction_markers_finishes(
+    kafka_broker: KafkaCluster, new_topic: Callable[..., str]
+) -> None:
+    topic = new_topic(partitions=1)
+    with scene(kafka_broker, topic) as s:
+        batch = [e for e in events(60, seed=48) if e["type"] == "track"]
+        producer = Producer({"bootstrap.servers": kafka_broker.bootstrap_servers,
+                             "transactional.id": f"tx-{topic}"})
+        producer.init_transactions(30)
+        for part in (batch[:20], batch[20:]):  # two transactions: two commit markers
+            producer.begin_transaction()
+            for event in part:
+                producer.produce(topic, orjson.dumps(event), partition=0)
+            producer.commit_transaction(30)
+        end = kafka_broker.end_offsets(topic)[0]
+        summary = s.replay(RangeRequest(topic, from_beginning=True))
+        delivered = {a["message_id"] for a in s.state.activities}
+    assert end == len(batch) + 2  # the markers take offsets no message stands for
+    assert summary.status == "done" and summary.consumed == len(batch)
+    assert delivered == {e["messageId"] for e in batch}
+    assert summary.partitions[0]["next"] == end
