@@ -14,6 +14,7 @@ from ._replay import (
     ReplaySummary,
     check_group,
     choose_subscriptions,
+    configured_subscriptions,
     metric_totals,
     replay_config,
 )
@@ -44,6 +45,7 @@ __all__ = [
     "build_pipeline",
     "check_group",
     "choose_subscriptions",
+    "configured_subscriptions",
     "dead_letter_summary",
     "execute_reset",
     "group_status",

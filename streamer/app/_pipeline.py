@@ -13,6 +13,10 @@ Lifecycle of :meth:`Pipeline.run`:
 3. Stop (SIGTERM, SIGINT, or a fatal error): no new messages; open windows are sent; in-flight
    work gets the grace period; what is done is committed synchronously; the consumer leaves
    the group. What is not done stays uncommitted, and is redone by whoever reads next.
+
+A bounded run (``replay``, ``redrive``) gives its own source (``source_factory``: a range read
+by assignment) and ``finished``: the loop then also ends once the source reached its end and
+every piece of work settled, and the stop is the same clean stop.
 """
 
 from __future__ import annotations

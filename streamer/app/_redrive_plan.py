@@ -26,6 +26,7 @@ from datetime import datetime
 from ..config import Config
 from ..deadletter import DeadLetterIdentity, identity_of, read_dead_letter, resolved_identity
 from ..source import ClusterView
+from ._replay import configured_subscriptions
 
 __all__ = ["Letter", "RedriveFilters", "RedrivePlan", "plan_redrive"]
 
@@ -142,12 +143,8 @@ def _left_for(
 
 
 def _subscription_names(config: Config) -> set[str]:
-    from ..routing._router import _preset_subscriptions
-
-    subscriptions = config.subscriptions
-    if subscriptions is None:
-        subscriptions = _preset_subscriptions()
-    return {s.name or f"subscriptions.{i}" for i, s in enumerate(subscriptions) if s.enabled}
+    return {s.name or f"subscriptions.{i}"
+            for i, s in enumerate(configured_subscriptions(config)) if s.enabled}
 
 
 def _first_failure(record: dict[str, object], stamp: int) -> float:

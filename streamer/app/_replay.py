@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._exceptions import UsageError
+from ..actions import presets
 from ..config import Config, MetricsConfig, SubscriptionConfig
 from ..observability import Metrics
 from ..source import ClusterView, PartitionRange, RangeSource
@@ -41,6 +42,7 @@ __all__ = [
     "ReplaySummary",
     "check_group",
     "choose_subscriptions",
+    "configured_subscriptions",
     "metric_totals",
     "replay_config",
 ]
@@ -109,21 +111,24 @@ def metric_totals(metrics: Metrics) -> tuple[dict[str, int], int, int]:
     return by_reason, retried, skipped
 
 
+def configured_subscriptions(config: Config) -> list[SubscriptionConfig]:
+    """The subscriptions a run compiles: the configured ones, or the presets when none is."""
+    if config.subscriptions is not None:
+        return list(config.subscriptions)
+    return [SubscriptionConfig.model_validate(p.as_subscription()) for p in presets()]
+
+
 def choose_subscriptions(
     config: Config, names: Sequence[str]
 ) -> list[SubscriptionConfig] | None:
     """The configured subscriptions with only ``names`` enabled (all when ``names`` is empty).
 
-    A :class:`UsageError` lists the known names when one is unknown.
+    Names are as routes and dead letters give them (``subscriptions.N`` for an unnamed one). A
+    :class:`UsageError` lists the known names when one is unknown.
     """
     if not names:
         return config.subscriptions
-    if config.subscriptions is None:
-        from ..routing._router import _preset_subscriptions
-
-        subscriptions = _preset_subscriptions()
-    else:
-        subscriptions = list(config.subscriptions)
+    subscriptions = configured_subscriptions(config)
     labels = [s.name or f"subscriptions.{i}" for i, s in enumerate(subscriptions)]
     unknown = [n for n in names if n not in labels]
     if unknown:
