@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from confluent_kafka import Producer
+from confluent_kafka import Consumer, Producer
 
 from streamer.app import DryRun, RangeRequest, Replay, ReplayOptions, ReplaySummary, resolve_ranges
-from streamer.config import Config, parse_config
+from streamer.config import Config, KafkaConfig, parse_config
 from streamer.sandbox import SandboxServer, SandboxState
 from streamer.source import ClusterView
 from streamer.testing import KafkaCluster, sample_events
@@ -107,3 +108,19 @@ def scene(broker: KafkaCluster, topic: str, **state: Any) -> Iterator[Scene]:
 
 def events(count: int, seed: int) -> list[dict[str, Any]]:
     return list(sample_events(count, seed=seed, page_share=0.1))
+
+
+@contextmanager
+def live_member(kafka: KafkaConfig) -> Iterator[Consumer]:
+    """A consumer in the live group, holding its partitions until the block ends."""
+    consumer = Consumer({"bootstrap.servers": kafka.bootstrap_servers,
+                         "group.id": kafka.group_id, "enable.auto.commit": False,
+                         "client.id": "live-member", "session.timeout.ms": 6000})
+    consumer.subscribe(list(kafka.topics))
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not consumer.assignment():
+        consumer.poll(0.1)
+    try:
+        yield consumer
+    finally:
+        consumer.close()

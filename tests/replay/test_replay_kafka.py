@@ -15,7 +15,7 @@ from streamer.app import RangeRequest, Replay, ReplayOptions, check_group, choos
 from streamer.source import ClusterView
 from streamer.testing import KafkaCluster, poison_values
 
-from ._scene import BASE_MS, events, scene
+from ._scene import BASE_MS, events, live_member, scene
 
 
 def test_an_offset_range_is_delivered_exactly_and_the_live_group_does_not_move(
@@ -170,8 +170,15 @@ def test_ranges_and_names_are_checked_before_anything_is_sent(
         with pytest.raises(UsageError, match="known: 'Upsert Contact', 'Track Activity'"):
             choose_subscriptions(config, ["Track"])
         assert config.kafka is not None
-        with ClusterView(config.kafka) as view, pytest.raises(UsageError, match="live group"):
-            check_group(config, view, s.group)
+        with ClusterView(config.kafka) as view:
+            with pytest.raises(UsageError, match="is the live group"):
+                check_group(config, view, s.group)
+            # A group someone consumes with is refused too (here: as its live group).
+            other = config.model_copy(update={
+                "kafka": config.kafka.model_copy(update={"group_id": "someone-else"})})
+            assert other.kafka is not None
+            with live_member(other.kafka), pytest.raises(UsageError, match="1 live member"):
+                check_group(config, view, "someone-else")
         assert s.state.requests == []
 
 

@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import orjson
 import pytest
 import yaml
-from confluent_kafka import Consumer, Producer
+from confluent_kafka import Producer
 
 from streamer import UsageError
 from streamer.app import ResetTarget, execute_reset, group_status, plan_reset
-from streamer.config import KafkaConfig
 from streamer.deadletter import (
     DeadLetterIdentity,
     Rejection,
@@ -27,23 +24,7 @@ from streamer.deadletter import (
 from streamer.source import ClusterView
 from streamer.testing import KafkaCluster
 
-from ._scene import BASE_MS, Scene, events, scene
-
-
-@contextmanager
-def live_member(kafka: KafkaConfig) -> Iterator[Consumer]:
-    """A consumer in the live group, holding its partitions until the block ends."""
-    consumer = Consumer({"bootstrap.servers": kafka.bootstrap_servers,
-                         "group.id": kafka.group_id, "enable.auto.commit": False,
-                         "client.id": "live-member", "session.timeout.ms": 6000})
-    consumer.subscribe(list(kafka.topics))
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and not consumer.assignment():
-        consumer.poll(0.1)
-    try:
-        yield consumer
-    finally:
-        consumer.close()
+from ._scene import BASE_MS, Scene, events, live_member, scene
 
 
 def _dead_letters(s: Scene) -> None:
