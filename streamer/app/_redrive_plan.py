@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, cast
 
 from ..config import Config
 from ..deadletter import DeadLetterIdentity, identity_of, read_dead_letter, resolved_identity
@@ -85,7 +86,8 @@ def plan_redrive(view: ClusterView, config: Config, filters: RedriveFilters) -> 
     resolved: set[DeadLetterIdentity] = set()
     for message in view.scan(topic, starts, ends):
         plan.read += 1
-        headers: Sequence[tuple[str, bytes | None]] = message.headers() or []  # type: ignore[assignment]
+        # Consumed headers are (name, bytes) pairs; the client's type also allows a dict.
+        headers: Sequence[tuple[str, bytes | None]] = cast(Any, message.headers()) or []
         done = resolved_identity(headers)
         if done is not None:
             resolved.add(done)
@@ -120,7 +122,7 @@ def plan_redrive(view: ClusterView, config: Config, filters: RedriveFilters) -> 
 
 
 def _left_for(
-    record: dict[str, object], stamp: int, filters: RedriveFilters, configured: set[str]
+    record: dict[str, Any], stamp: int, filters: RedriveFilters, configured: set[str]
 ) -> str | None:
     subscription = record["subscription"]
     if filters.stages and record["stage"] not in filters.stages:
@@ -133,7 +135,7 @@ def _left_for(
         return "filtered_out"
     if filters.until_ms is not None and stamp >= filters.until_ms:
         return "filtered_out"
-    if int(record["redrives"]) >= filters.max_redrives:  # type: ignore[call-overload]
+    if record["redrives"] >= filters.max_redrives:
         return "max_redrives"
     if record["value_truncated"] is not None:
         return "value_truncated"
@@ -147,7 +149,7 @@ def _subscription_names(config: Config) -> set[str]:
             for i, s in enumerate(configured_subscriptions(config)) if s.enabled}
 
 
-def _first_failure(record: dict[str, object], stamp: int) -> float:
+def _first_failure(record: dict[str, Any], stamp: int) -> float:
     text = record["first_failure"]
     if isinstance(text, str) and text:
         try:

@@ -58,6 +58,7 @@ class DryRun:
         self.options = options
         self._samples_each = samples_per_subscription
         self._source_factory = source_factory
+        self._max_event = config.kafka.max_event_bytes
         self.source: RangeSource | None = None
         self._stop = False
         self.consumed = 0
@@ -101,10 +102,9 @@ class DryRun:
 
     def _map(self, route: Any, value: bytes | None) -> None:
         self.consumed += 1
-        max_event = self.config.kafka.max_event_bytes if self.config.kafka else 0
         try:
-            if value is not None and len(value) > max_event:
-                raise DecodeError("too large", reason="too_large")
+            if value is not None and len(value) > self._max_event:
+                raise DecodeError("over kafka.max_event_bytes", reason="too_large")
             event = decode_json(value)
         except DecodeError as exc:
             self._count(self.rejected, f"decode/{exc.reason}")

@@ -32,7 +32,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="only letters of this subscription (repeatable)")
     parser.add_argument("--since", metavar="ISO", help="only letters written at or after it")
     parser.add_argument("--until", metavar="ISO", help="only letters written before it")
-    parser.add_argument("--rate", type=float, metavar="N", help="most letters read per second")
+    parser.add_argument("--rate", type=float, metavar="N",
+                        help="most dead-letter records read per second")
     parser.add_argument("--requests-per-s", type=float, metavar="N",
                         help="the redrive's own Ortto request budget (default: a quarter of "
                         "delivery.rate_per_s)")
