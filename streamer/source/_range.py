@@ -65,11 +65,12 @@ class PartitionRange:
 
 
 class _TokenBucket:
-    """At most ``rate`` tokens per second, with bursts of a twentieth of a second."""
+    """At most ``rate`` tokens per second on average, with bursts of up to half a second's worth:
+    a loop iteration slowed by a loaded machine (or a long dispatch) does not lose its share."""
 
     def __init__(self, rate: float, clock: Callable[[], float]) -> None:
         self._rate = rate
-        self._capacity = max(1.0, rate / 20.0)
+        self._capacity = max(1.0, rate / 2.0)
         self._tokens = 1.0
         self._clock = clock
         self._refilled = clock()
