@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._exceptions import UsageError
+from .._exceptions import StreamerError, UsageError
 from ..actions import presets
 from ..config import Config, MetricsConfig, SubscriptionConfig
 from ..observability import Metrics
@@ -66,7 +66,8 @@ class ReplayOptions:
 @dataclass(slots=True)
 class ReplaySummary:
     status: str
-    """``done`` or ``interrupted``."""
+    """``done``, ``interrupted`` (a clean stop), or ``failed`` (Kafka or Ortto failed; the
+    ``error`` says why; ``next`` offsets are those of the last checkpoint)."""
     consumed: int = 0
     delivered: int = 0
     filtered: int = 0
@@ -213,7 +214,14 @@ class Replay:
         self.pipeline = pipeline
         if self._stop_asked:
             pipeline.stop()
-        await pipeline.run()
+        try:
+            await pipeline.run()
+        except StreamerError as exc:
+            # What the last checkpoint recorded is still true: say where to resume from.
+            summary = self.summary()
+            summary.status = "failed"
+            summary.extra["error"] = str(exc)
+            return summary
         return self.summary()
 
     def summary(self) -> ReplaySummary:

@@ -14,7 +14,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["follow_progress", "print_summary"]
+__all__ = ["EXIT_STATUS", "follow_progress", "print_summary", "report"]
+
+EXIT_STATUS = {"done": 0, "failed": 1, "interrupted": 130}
+"""Exit status of a bounded run by its summary's status (2, a usage error, comes earlier)."""
 
 log = logging.getLogger("streamer.replay")
 
@@ -79,6 +82,14 @@ async def _lines(
         log.info("%s: %d/%d offsets (%.1f%%), %d events, %.0f events/s, ETA %s",
                  label, done, total, share, events, rate,
                  "unknown" if left is None else f"{left:.0f}s")
+
+
+def report(summary: dict[str, Any], *, as_json: bool, title: str) -> int:
+    """Print the summary (and a failure's cause on standard error); the exit status."""
+    if summary["status"] == "failed":
+        print(f"streamer {title}: {summary.get('error', 'failed')}", file=sys.stderr)
+    print_summary(summary, as_json=as_json, title=title)
+    return EXIT_STATUS[summary["status"]]
 
 
 def print_summary(summary: dict[str, Any], *, as_json: bool, title: str) -> None:

@@ -54,7 +54,7 @@ def main(args: argparse.Namespace) -> int:
     from ..app import Redrive, RedriveFilters, RedriveOptions, choose_subscriptions, plan_redrive
     from ..config import load_config
     from ..source import ClusterView
-    from ._progress import print_summary
+    from ._progress import report
     from ._replay import parse_time_ms, run_bounded, setup_logging
 
     setup_logging(args.log_level)
@@ -91,5 +91,4 @@ def main(args: argparse.Namespace) -> int:
     except StreamerError as exc:
         print(f"streamer redrive: {exc}", file=sys.stderr)
         return 1
-    print_summary(summary.as_json(), as_json=args.json, title="redrive")
-    return 0 if summary.status == "done" else 130
+    return report(summary.as_json(), as_json=args.json, title="redrive")

@@ -107,7 +107,7 @@ def main(args: argparse.Namespace) -> int:
     )
     from ..config import load_config
     from ..source import ClusterView
-    from ._progress import print_summary
+    from ._progress import report
 
     setup_logging(args.log_level)
     try:
@@ -151,8 +151,7 @@ def main(args: argparse.Namespace) -> int:
     except StreamerError as exc:
         print(f"streamer replay: {exc}", file=sys.stderr)
         return 1
-    print_summary(summary.as_json(), as_json=args.json, title="replay")
-    return 0 if summary.status == "done" else 130
+    return report(summary.as_json(), as_json=args.json, title="replay")
 
 
 async def run_bounded(runner: Any, label: str) -> Any:

@@ -203,3 +203,18 @@ def test_a_range_ending_in_transaction_markers_finishes(
     assert summary.status == "done" and summary.consumed == len(batch)
     assert delivered == {e["messageId"] for e in batch}
     assert summary.partitions[0]["next"] == end
+
+
+def test_a_failed_replay_says_why_and_where_to_resume(
+    kafka_broker: KafkaCluster, new_topic: Callable[..., str]
+) -> None:
+    topic = new_topic(partitions=1)
+    with scene(kafka_broker, topic) as s:
+        kafka_broker.produce(topic, [b"not json"])  # offset 0: must be dead-lettered
+        s.produce([e for e in events(100, seed=49) if e["type"] == "track"], partitions=1)
+        # An illegal topic name: the broker refuses the dead letter, the replay must stop.
+        config = s.config(kafka={"dead_letter_topic": "no such topic!"})
+        summary = s.replay(RangeRequest(topic, from_beginning=True), config=config)
+    assert summary.status == "failed"
+    assert "no such topic!" in summary.extra["error"]
+    assert summary.partitions[0]["next"] == 0  # nothing past the unwritten reject
