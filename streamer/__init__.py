@@ -14,6 +14,7 @@ from ._exceptions import (
     OrttoError,
     RequestError,
     StreamerError,
+    UsageError,
 )
 from ._version import __version__
 from .config import Config, load_config
@@ -32,6 +33,7 @@ __all__ = [
     "OrttoError",
     "RequestError",
     "StreamerError",
+    "UsageError",
     "__version__",
     "load_config",
 ]

@@ -15,6 +15,8 @@ the whole family with one clause and still tell the cases apart::
     ├── DeliveryError          a delivery task died of a bug: fatal, processing stops
     ├── KafkaClientError       the consumer or a producer failed in a way that stops processing
     │   └── DeadLetterError    a dead-letter record was not acknowledged: never commit past it
+    ├── UsageError             an operator's command cannot be carried out as asked (a range
+    │                          outside the partition, an unknown subscription, a group in use)
     └── BrokerError            the local test/demo broker could not start (carries the log tail)
 
 Errors that are the event's fault never escape the pipeline: they become dead-letter records.
@@ -37,6 +39,7 @@ __all__ = [
     "OrttoError",
     "RequestError",
     "StreamerError",
+    "UsageError",
 ]
 
 
@@ -114,3 +117,8 @@ class DeadLetterError(KafkaClientError):
 
 class BrokerError(StreamerError):
     """The local Kafka broker (tests, demo) failed to start; the message ends with its log."""
+
+
+class UsageError(StreamerError):
+    """An operator's command (replay, offsets reset...) cannot be carried out as asked; nothing
+    was changed or sent. The message says what to ask instead."""

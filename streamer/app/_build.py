@@ -33,6 +33,7 @@ async def build_pipeline(
     *,
     metrics: Metrics | None = None,
     consumer_overrides: dict[str, Any] | None = None,
+    **pipeline_options: Any,
 ) -> Pipeline:
     ortto = config.ortto
     client = OrttoClient(
@@ -54,7 +55,7 @@ async def build_pipeline(
         raise
     pipeline = Pipeline(
         config, router=router, client=client, metrics=metrics,
-        consumer_overrides=consumer_overrides,
+        consumer_overrides=consumer_overrides, **pipeline_options,
     )
     log.info("%s", startup_line(config, client.base_url, router))
     return pipeline

@@ -26,6 +26,10 @@ Rate: ``delivery.rate_per_s`` is the group's budget for every request to Ortto. 
 rebalance (seen when a poll returns) the process takes the share of its assigned partitions out
 of all partitions of its topics (``client.rate``; gauges ``streamer_rate_share_ratio`` and
 ``streamer_rate_limit_requests_per_second``).
+
+A bounded run (``replay``, ``redrive``) gives its own source (``source_factory``: a range read
+by assignment) and ``finished``: the loop then also ends once the source reached its end and
+every piece of work settled, and the stop is the same clean stop.
 """
 
 from __future__ import annotations
@@ -75,6 +79,9 @@ class Pipeline:
         metrics: Metrics | None = None,
         clock: Callable[[], float] = time.monotonic,
         consumer_overrides: dict[str, Any] | None = None,
+        source_factory: Callable[[Pipeline], Any] | None = None,
+        finished: Callable[[], bool] | None = None,
+        dead_letter: DeadLetterWriter | None = None,
     ) -> None:
         if config.kafka is None:
             raise ValueError("the pipeline needs the kafka section")
@@ -93,7 +100,8 @@ class Pipeline:
         self._rebalances_seen = 0
 
         self.tracker = OffsetTracker()
-        self.dead_letter = DeadLetterWriter(
+        # A redrive brings a writer that keeps each letter's first failure and counts redrives.
+        self.dead_letter = dead_letter or DeadLetterWriter(
             kafka.bootstrap_servers, kafka.dead_letter_topic, extra=dict(kafka.producer)
         )
         self.batcher = Batcher(
@@ -130,11 +138,14 @@ class Pipeline:
         )
         self._ends: dict[TopicPartitionKey, tuple[int, int]] = {}
         self.liveness = Heartbeats(config.metrics.liveness_timeout_s)
+        # A bounded run (replay, redrive) brings its own source, and ``finished`` says when the
+        # source reached its end; the loop then ends once every piece of work has settled.
+        self._finished = finished
         self.source = KafkaSource(
             kafka, self, overrides=consumer_overrides,
             on_high_watermark=self._high_watermark, on_commit_result=self._commit_answered,
             heartbeat=lambda: self.liveness.beat("consumer thread"),
-        )
+        ) if source_factory is None else source_factory(self)
         # Readiness needs a broker round trip now and then (see observability/_vitals.py).
         probe_s = max(0.5, kafka.session_timeout_ms / 4000.0)
         self.cluster = ClusterProbe(self.dead_letter.probe, interval_s=probe_s, timeout_s=probe_s)
@@ -221,6 +232,8 @@ class Pipeline:
                     next_commit = self._clock() + interval
                 await self._back_pressure()
                 self._update_gauges()
+                if self._finished is not None and self._settled():
+                    break
         except BaseException as exc:
             self._fatal = exc
             raise
@@ -231,6 +244,14 @@ class Pipeline:
     def _flush_logs(self, *, everything: bool = False) -> None:
         self.dead_letter.flush_log(everything=everything)
         self.outcomes.flush_log(everything=everything)
+
+    def _settled(self) -> bool:
+        """A bounded run is over: its source reached the end and every piece of work settled."""
+        assert self._finished is not None
+        if not self._finished():
+            return False
+        self._send(self.batcher.drain())  # nothing more comes: no window waits for its linger
+        return self.tracker.pending == 0 and self.dead_letter.pending == 0
 
     def _send(self, batches: list[Batch]) -> None:
         for batch in batches:

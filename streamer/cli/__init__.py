@@ -1,8 +1,9 @@
-"""The ``streamer`` command: ``run``, ``check``, ``preview``, ``sandbox``, ``demo`` (one module
-each), and ``--version``.
+"""The ``streamer`` command: ``run``, ``check``, ``preview``, ``sandbox``, ``demo`` and the
+operator's ``replay``, ``redrive``, ``status``, ``offsets`` (one module each), and ``--version``.
 
 Exit statuses: 0 done (``run``: a clean stop), 1 a failure while running, 2 a configuration
-(or start-up) problem that a person must fix.
+(or start-up) problem that a person must fix, or a usage error; 130 (``replay``, ``redrive``)
+interrupted, after a clean stop.
 """
 
 from __future__ import annotations
@@ -23,6 +24,10 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "preview": ("streamer.cli._preview", "print what would be sent for a file of events"),
     "sandbox": ("streamer.cli._sandbox", "serve the Ortto-compatible sandbox on loopback"),
     "demo": ("streamer.cli._demo", "local broker + sandbox + sample events, end to end"),
+    "replay": ("streamer.cli._replay", "send a range of a topic again, next to the live group"),
+    "redrive": ("streamer.cli._redrive", "send dead letters again through the current mappings"),
+    "status": ("streamer.cli._status", "the live group's offsets, lag and members; dead letters"),
+    "offsets": ("streamer.cli._offsets", "move the live group's offsets (a plan unless --execute)"),
 }
 
 

@@ -31,6 +31,7 @@ _NUMBERS = {
     "streamer.source.timestamp": "source_timestamp",
     "streamer.attempts": "attempts",
     "streamer.value_truncated": "value_truncated",
+    "streamer.redrives": "redrives",
 }
 
 
@@ -48,7 +49,7 @@ def read_dead_letter(
         "status": None, "error_class": None, "message": "", "action": None, "subscription": None,
         "config_hash": None, "message_id": None, "source_topic": "", "source_partition": -1,
         "source_offset": -1, "source_timestamp": None, "attempts": 0, "first_failure": None,
-        "last_failure": None, "value_truncated": None,
+        "last_failure": None, "value_truncated": None, "redrives": 0,
     }
     for name, raw in headers or ():
         if not name.startswith("streamer."):

@@ -16,7 +16,9 @@ Layout (also in ``schemas/dead-letter.avsc`` and the README):
 - ``streamer.action``, ``streamer.subscription``, ``streamer.config_hash``: what mapped it;
 - ``streamer.message_id``: the event's ``messageId``, when it could be read;
 - ``streamer.source.topic``, ``.partition``, ``.offset``, ``.timestamp`` (ms since epoch);
-- ``streamer.attempts``, ``streamer.first_failure``, ``streamer.last_failure`` (ISO-8601 UTC).
+- ``streamer.attempts``, ``streamer.first_failure``, ``streamer.last_failure`` (ISO-8601 UTC);
+- ``streamer.redrives``: how many times ``streamer redrive`` sent it again (absent: never); a
+  letter written by a redrive keeps the first failure time of the letter it came from.
 
 Header values are UTF-8 text. The API key never appears in a record.
 """
@@ -46,6 +48,8 @@ class Rejection:
     first_failure: float | None = None
     """Wall-clock seconds since the epoch."""
     last_failure: float | None = None
+    redrives: int = 0
+    """Times ``streamer redrive`` sent the message again before this failure."""
 
 
 def _iso(seconds: float) -> str:
@@ -91,4 +95,6 @@ def build_headers(
         add(("streamer.last_failure", _iso(rejection.last_failure)))
     if truncated_from is not None:
         add(("streamer.value_truncated", str(truncated_from)))
+    if rejection.redrives:
+        add(("streamer.redrives", str(rejection.redrives)))
     return [(k, v.encode() if isinstance(v, str) else v) for k, v in headers]

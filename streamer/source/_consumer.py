@@ -77,7 +77,7 @@ from ..config import KafkaConfig
 from ..observability import kafka_logger
 from ..offsets import CommitResult, TopicPartitionKey
 
-__all__ = ["KafkaSource", "RebalanceHandler"]
+__all__ = ["KafkaSource", "RebalanceHandler", "commit_result"]
 
 log = logging.getLogger("streamer.source")
 _KAFKA_LOG = kafka_logger()  # throttled: an unreachable broker is one line per 10 s
@@ -233,14 +233,14 @@ class KafkaSource:
             answer = self._consumer.commit(offsets=partitions, asynchronous=asynchronous)
         except KafkaException as exc:
             error = exc.args[0] if exc.args else exc
-            return _result(error, partitions, synchronous=not asynchronous)
+            return commit_result(error, partitions, synchronous=not asynchronous)
         if asynchronous:
             return None
-        return _result(None, answer or [], synchronous=True)
+        return commit_result(None, answer or [], synchronous=True)
 
     def _committed(self, err: Any, partitions: list[TopicPartition]) -> None:
         # librdkafka's answer to an asynchronous commit, inside consume() on the worker thread.
-        self._hand_over(_result(err, partitions, synchronous=False))
+        self._hand_over(commit_result(err, partitions, synchronous=False))
 
     def _hand_over(self, result: CommitResult) -> None:
         report, loop = self._on_commit_result, self._loop
@@ -395,9 +395,10 @@ class KafkaSource:
         try:
             answer = consumer.commit(offsets=partitions, asynchronous=False)
         except KafkaException as exc:
-            result = _result(exc.args[0] if exc.args else exc, partitions, synchronous=True)
+            error = exc.args[0] if exc.args else exc
+            result = commit_result(error, partitions, synchronous=True)
         else:
-            result = _result(None, answer or [], synchronous=True)
+            result = commit_result(None, answer or [], synchronous=True)
         if result.failed:
             # Not fatal: without the commit a restart starts these partitions at their
             # beginning (the group has offsets elsewhere then), which skips nothing.
@@ -464,7 +465,9 @@ class KafkaSource:
         self.assignment.difference_update(keys)
 
 
-def _result(err: Any, partitions: list[TopicPartition], *, synchronous: bool) -> CommitResult:
+def commit_result(
+    err: Any, partitions: list[TopicPartition], *, synchronous: bool
+) -> CommitResult:
     """Per partition: stored, or refused with the request's or the partition's error."""
     result = CommitResult(synchronous=synchronous)
     if isinstance(err, KafkaError) and err.code() == KafkaError._NO_OFFSET:
