@@ -13,6 +13,7 @@ from ._exceptions import (
     OrttoError,
     RequestError,
     StreamerError,
+    ToolError,
 )
 from ._version import __version__
 from .config import Config, load_config
@@ -30,6 +31,7 @@ __all__ = [
     "OrttoError",
     "RequestError",
     "StreamerError",
+    "ToolError",
     "__version__",
     "load_config",
 ]

@@ -13,7 +13,8 @@ the whole family with one clause and still tell the cases apart::
     │   └── RequestError       a whole request failed (status, timeout, connection)
     ├── KafkaClientError       the consumer or a producer failed in a way that stops processing
     │   └── DeadLetterError    a dead-letter record was not acknowledged: never commit past it
-    └── BrokerError            the local test/demo broker could not start (carries the log tail)
+    ├── BrokerError            the local test/demo broker could not start (carries the log tail)
+    └── ToolError              a chart-checking tool (helm, promtool, ...) could not be fetched
 
 Errors that are the event's fault never escape the pipeline: they become dead-letter records.
 Errors above are the operator's business: a bad configuration, a refused key, an unwritable
@@ -34,6 +35,7 @@ __all__ = [
     "OrttoError",
     "RequestError",
     "StreamerError",
+    "ToolError",
 ]
 
 
@@ -98,3 +100,8 @@ class DeadLetterError(KafkaClientError):
 
 class BrokerError(StreamerError):
     """The local Kafka broker (tests, demo) failed to start; the message ends with its log."""
+
+
+class ToolError(StreamerError):
+    """A tool the chart's checks need could not be built or fetched; the message ends with its
+    output."""

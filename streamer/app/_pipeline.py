@@ -201,6 +201,7 @@ class Pipeline:
 
     def _auth_changed(self, ok: bool) -> None:
         self._key_ok = ok
+        self.metrics.key_refused.set(0 if ok else 1)
 
     # -- shutdown --------------------------------------------------------------------------
 

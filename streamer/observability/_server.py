@@ -1,11 +1,18 @@
-"""``/metrics``, ``/healthz`` and ``/readyz`` on their own port, served from the event loop."""
+"""``/metrics``, ``/healthz`` and ``/readyz`` on their own port, served from the event loop.
+
+``/metrics`` is prometheus-client's own exposition, as its WSGI app would serve it: the format
+the scraper's ``Accept`` asks for (Prometheus text, or OpenMetrics), gzip when
+``Accept-Encoding`` allows it, and ``?name[]=...`` to scrape only some families.
+"""
 
 from __future__ import annotations
 
+import gzip
 from collections.abc import Callable
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import CollectorRegistry
+from prometheus_client.exposition import choose_encoder, gzip_accepted
 
 __all__ = ["HealthServer"]
 
@@ -46,9 +53,16 @@ class HealthServer:
             await self._runner.cleanup()
             self._runner = None
 
-    async def _metrics(self, _request: web.Request) -> web.Response:
-        body = generate_latest(self._registry)
-        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+    async def _metrics(self, request: web.Request) -> web.Response:
+        encoder, content_type = choose_encoder(request.headers.get("Accept", ""))
+        names = request.query.getall("name[]", [])
+        registry = self._registry.restricted_registry(names) if names else self._registry
+        body = encoder(registry)
+        headers = {"Content-Type": content_type}
+        if gzip_accepted(request.headers.get("Accept-Encoding", "")):
+            body = gzip.compress(body)
+            headers["Content-Encoding"] = "gzip"
+        return web.Response(body=body, headers=headers)
 
     async def _healthz(self, _request: web.Request) -> web.Response:
         return web.json_response({"status": "alive"})

@@ -3,7 +3,9 @@
 ``KafkaBroker`` starts Apache Kafka (KRaft, one node) from jars that Maven fetches once into a
 cache outside the repository; ``KafkaCluster`` offers the same topic/produce/consume/offset helpers
 for any broker address (e.g. ``STREAMER_TEST_BOOTSTRAP``). ``python -m streamer.testing fetch``
-pre-fetches the jars (CI); ``python -m streamer.testing run`` starts a broker until Ctrl-C.
+pre-fetches the jars (CI), ``python -m streamer.testing tools`` the tools that check the Helm
+chart (``ensure_chart_tools``: helm, kubeconform, promtool, schemas, models);
+``python -m streamer.testing run`` starts a broker until Ctrl-C.
 
 Also shipped for tests of your own deployment: ``FakeClock`` (a controllable clock),
 ``sample_events`` and ``poison_values`` (Segment events, good and bad), and ``StreamerProcess``
@@ -16,10 +18,13 @@ from streamer.testing._cluster import ConsumedMessage, Headers, KafkaCluster, To
 from streamer.testing._fakes import FakeMessage, poison_values, sample_events
 from streamer.testing._jars import KAFKA_VERSION, ensure_kafka_jars, kafka_cache_dir
 from streamer.testing._process import StreamerProcess
+from streamer.testing._tools import KUBERNETES_VERSION, ChartTools, ensure_chart_tools
 
 __all__ = [
     "DEFAULT_JVM_OPTIONS",
     "KAFKA_VERSION",
+    "KUBERNETES_VERSION",
+    "ChartTools",
     "ConsumedMessage",
     "FakeClock",
     "FakeMessage",
@@ -28,6 +33,7 @@ __all__ = [
     "KafkaCluster",
     "StreamerProcess",
     "TopicFactory",
+    "ensure_chart_tools",
     "ensure_kafka_jars",
     "kafka_cache_dir",
     "poison_values",

@@ -237,7 +237,7 @@ def test_back_pressure_pauses_consumption_while_ortto_holds_everything(
             # Nothing is done: the lag (commit point to partition end) is the whole topic.
             registry = pipeline.metrics.registry
             lag = sum(registry.get_sample_value(
-                "streamer_consumer_lag", {"topic": topic, "partition": str(p)}) or 0
+                "streamer_consumer_lag_messages", {"topic": topic, "partition": str(p)}) or 0
                 for p in ends)
             assert lag == len(events)
             sandbox.state.release()
