@@ -10,6 +10,9 @@ registries (the Go module proxy, PyPI, npm), into its own directory of the cache
     ├── helm-v3.22.0/bin/helm                 go install helm.sh/helm/v3/cmd/helm@v3.22.0
     ├── kubeconform-v0.8.0/bin/kubeconform    go install github.com/yannh/kubeconform/...
     ├── promtool-v0.316.0/bin/promtool        go install github.com/prometheus/prometheus/...
+    ├── promql-names-v0.316.0/promql-names    promql-names.go (beside this module), built with
+    │                                         Prometheus' PromQL parser: the metrics an
+    │                                         expression names
     ├── kubernetes-schemas-v1.34.0/*.json     from the wheel of kubernetes-validate 1.37.0
     └── crd-models-.../node_modules/          npm install @kubernetes-models/{keda,...}
 
@@ -32,6 +35,7 @@ import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +66,7 @@ class ChartTools:
     helm: Path
     kubeconform: Path
     promtool: Path
+    promql_names: Path
     kubernetes_schemas: Path
     models: Path
 
@@ -90,12 +95,13 @@ def ensure_chart_tools() -> ChartTools:
                                                            version=version)) / "bin" / name
         for name, (module, version) in _GO_TOOLS.items()
     }
+    promql_names = _cached(root / f"promql-names-{_GO_TOOLS['promtool'][1]}", _build_promql_names)
     schemas = _cached(root / f"kubernetes-schemas-v{KUBERNETES_VERSION}", _fetch_schemas)
     models_name = "crd-models-" + "-".join(m.rsplit("/", 1)[1].replace("@", "-") for m in _MODELS)
     models = _cached(root / models_name, _npm_install)
     return ChartTools(
         helm=go_bins["helm"], kubeconform=go_bins["kubeconform"], promtool=go_bins["promtool"],
-        kubernetes_schemas=schemas, models=models,
+        promql_names=promql_names / "promql-names", kubernetes_schemas=schemas, models=models,
     )
 
 
@@ -142,6 +148,23 @@ def _go_install(directory: Path, module: str, version: str) -> None:
     # Static binaries: nothing to link against, and no C compiler needed.
     env = {**os.environ, "GOBIN": str(directory / "bin"), "CGO_ENABLED": "0"}
     _run([go, "install", f"{module}@{version}"], f"go install {module}@{version}", env=env)
+
+
+def _build_promql_names(directory: Path) -> None:
+    go = shutil.which("go")
+    if go is None:
+        raise ToolError("cannot build promql-names: `go` is not on PATH")
+    source = resources.files("streamer.testing").joinpath("promql-names.go").read_text()
+    (directory / "main.go").write_text(source)
+    # The parser of the same Prometheus release as promtool: its modules are cached already.
+    (directory / "go.mod").write_text(
+        "module streamer.local/promql-names\n\ngo 1.24\n\n"
+        f"require github.com/prometheus/prometheus {_GO_TOOLS['promtool'][1]}\n"
+    )
+    env = {**os.environ, "CGO_ENABLED": "0"}
+    _run([go, "mod", "tidy"], "go mod tidy (promql-names)", env=env, cwd=directory)
+    _run([go, "build", "-o", "promql-names", "."], "go build promql-names", env=env,
+         cwd=directory)
 
 
 def _fetch_schemas(directory: Path) -> None:
