@@ -302,7 +302,8 @@ class Pipeline:
             ):
                 self._warned[(topic, partition)] = now
                 log.warning("commit of %s[%d] held back %.0fs by offset %d (not yet done)",
-                            topic, partition, held[1], held[0])
+                            topic, partition, held[1], held[0],
+                            extra={"topic": topic, "partition": partition, "offset": held[0]})
 
     def _update_gauges(self) -> None:
         m = self.metrics

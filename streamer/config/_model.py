@@ -6,7 +6,7 @@ the dotted key it is about. Secrets come in through ``${VAR}`` expansion (see ``
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 
@@ -15,6 +15,7 @@ __all__ = [
     "Config",
     "DeliveryConfig",
     "KafkaConfig",
+    "LoggingConfig",
     "MetricsConfig",
     "OrttoConfig",
     "SubscriptionConfig",
@@ -99,6 +100,18 @@ class MetricsConfig(_Section):
     host: str = "0.0.0.0"
 
 
+class LoggingConfig(_Section):
+    """``auto``: text on a terminal, JSON lines otherwise (``streamer.observability``)."""
+
+    format: Literal["json", "text", "auto"] = "auto"
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+
 class SubscriptionConfig(_Section):
     """One mapping: Segment's export (``subscribe``, ``partnerAction``) pastes in unchanged."""
 
@@ -117,6 +130,7 @@ class Config(_Section):
     batching: BatchingConfig = Field(default_factory=BatchingConfig)
     delivery: DeliveryConfig = Field(default_factory=DeliveryConfig)
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
+    logging: LoggingConfig = Field(default_factory=LoggingConfig)
     subscriptions: list[SubscriptionConfig] | None = Field(
         default=None, max_length=MAX_SUBSCRIPTIONS
     )
