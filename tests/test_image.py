@@ -70,6 +70,7 @@ def test_the_build_context_holds_what_the_build_copies() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # an isolated build (setuptools, mypy, mypyc) and a fresh install
 def test_the_wheel_installs_and_runs_with_only_runtime_dependencies(tmp_path: Path) -> None:
     wheels = tmp_path / "wheels"
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",

@@ -43,6 +43,18 @@ def test_manifests_conform_to_kubernetes_schemas(tools: ChartTools, values: Path
     assert summary["valid"] == len(built_in) and summary["invalid"] == summary["errors"] == 0
 
 
+def test_kubeconform_refuses_an_unknown_field_offline(tools: ChartTools) -> None:
+    # The schemas are the strict ones and resolve locally: a stray field is an error.
+    docs = render(tools)
+    service = one(docs, "Service")
+    service["spec"]["publishNotReadyAdresses"] = True
+    answer = run([tools.kubeconform, "-strict", "-kubernetes-version", KUBERNETES_VERSION,
+                  "-schema-location", tools.kubeconform_schema_location()],
+                 stdin=yaml.safe_dump(service), check=False)
+    assert answer.returncode == 1
+    assert "additional properties 'publishNotReadyAdresses' not allowed" in answer.stdout
+
+
 def _validate_custom(tools: ChartTools, docs: list[dict[str, object]]) -> tuple[int, str]:
     answer = run(["node", HERE / "validate_crs.mjs", tools.models],
                  stdin=json.dumps(docs), check=False)
