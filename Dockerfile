@@ -29,7 +29,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN --mount=type=bind,from=build,source=/wheels,target=/wheels \
     pip install --no-cache-dir --no-index --find-links /wheels streamer \
-    && useradd --system --uid 10001 --user-group --no-create-home --home-dir /nonexistent streamer
+    # The base image's build tools are not needed to run (pip stays, for inspection).
+    && pip uninstall --yes setuptools wheel \
+    && groupadd --system --gid 10001 streamer \
+    && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
+       --shell /usr/sbin/nologin streamer
 USER 10001:10001
 WORKDIR /tmp
 EXPOSE 9108

@@ -25,10 +25,13 @@ _DEV_ONLY = {"pytest", "pytest-timeout", "hypothesis", "mypy", "ruff", "types-py
 
 def _stages() -> list[list[tuple[str, str]]]:
     """The Dockerfile's instructions (continuations joined), one list per stage."""
-    text = (ROOT / "Dockerfile").read_text().replace("\\\n", " ")
+    # As Docker reads it: comment lines go first (also inside a continued instruction).
+    lines = [line for line in (ROOT / "Dockerfile").read_text().splitlines()
+             if not line.lstrip().startswith("#")]
+    text = "\n".join(lines).replace("\\\n", " ")
     stages: list[list[tuple[str, str]]] = [[]]
     for line in text.splitlines():
-        if not line.strip() or line.lstrip().startswith("#"):
+        if not line.strip():
             continue
         keyword, _, rest = line.strip().partition(" ")
         if keyword.upper() == "FROM":
