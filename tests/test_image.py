@@ -93,7 +93,7 @@ def test_the_wheel_installs_and_runs_with_only_runtime_dependencies(tmp_path: Pa
     clean = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "VIRTUAL_ENV"}}
     subprocess.run([bin_dir / "pip", "install", "--quiet", str(wheel)], check=True, timeout=600,
                    cwd=tmp_path, env=clean)
-    installed = {p["name"].lower() for p in json.loads(subprocess.run(
+    installed = {p["name"].lower().replace("_", "-") for p in json.loads(subprocess.run(
         [bin_dir / "pip", "list", "--format", "json"], capture_output=True, text=True,
         check=True, cwd=tmp_path, env=clean).stdout)}
     assert {"streamer", "confluent-kafka", "prometheus-client"} <= installed

@@ -129,15 +129,18 @@ def test_the_configuration_is_written_verbatim(tools: ChartTools, tmp_path: Path
     assert container["ports"][0]["containerPort"] == 9300
 
 
-def test_a_changed_configuration_rolls_the_pods(tools: ChartTools) -> None:
-    def checksum(*args: str) -> str:
-        pod = one(render(tools, *args), "Deployment")["spec"]["template"]
+def test_a_changed_configuration_rolls_the_pods(tools: ChartTools, tmp_path: Path) -> None:
+    def checksum(config: str) -> str:
+        path = tmp_path / "streamer.yaml"
+        path.write_text(config)
+        pod = one(render(tools, "--set-file", f"config={path}"), "Deployment")["spec"]["template"]
         value: str = pod["metadata"]["annotations"]["checksum/config"]
         return value
 
     config = yaml.safe_load((CHART / "values.yaml").read_text())["config"]
-    assert checksum() == checksum("--set-string", f"config={config}")
-    assert checksum() != checksum("--set-string", f"config={config}  # changed\n")
+    default = one(render(tools), "Deployment")["spec"]["template"]["metadata"]["annotations"]
+    assert checksum(config) == default["checksum/config"]
+    assert checksum(config + "# changed\n") != default["checksum/config"]
 
 
 def test_an_existing_secret_replaces_the_charts_own(tools: ChartTools) -> None:
@@ -162,24 +165,30 @@ def test_keda_owns_the_replica_count(tools: ChartTools) -> None:
         ("password", "kafka-credentials", "KAFKA_PASSWORD")}
 
 
-@pytest.mark.parametrize(("args", "says"), [
-    pytest.param(["--set", "replicaCount=two"], "at '/replicaCount': got string, want integer",
-                 id="mistyped"),
-    pytest.param(["--set", "serviceMonitor.enabeld=true"],
+@pytest.mark.parametrize(("args", "config", "says"), [
+    pytest.param(["--set", "replicaCount=two"], None,
+                 "at '/replicaCount': got string, want integer", id="mistyped"),
+    pytest.param(["--set", "serviceMonitor.enabeld=true"], None,
                  "additional properties 'enabeld' not allowed", id="misspelt"),
-    pytest.param(["--set", "autoscaling.keda.authentication.sasl.mode=gssapi"],
+    pytest.param(["--set", "autoscaling.keda.authentication.sasl.mode=gssapi"], None,
                  "/autoscaling/keda/authentication/sasl/mode", id="not-one-of"),
-    pytest.param(["--set", "terminationGracePeriodSeconds=10"],
+    pytest.param(["--set", "terminationGracePeriodSeconds=10"], None,
                  "terminationGracePeriodSeconds (10) must be above delivery.shutdown_grace_s",
                  id="grace-too-short"),
-    pytest.param(["--set-string", "config=metrics: {port: null}\n"],
-                 "config: metrics.port is null", id="no-metrics-port"),
-    pytest.param(["--set", "autoscaling.keda.enabled=true", "--set-string",
-                  "config=kafka: {bootstrap_servers: '${KAFKA}', topics: [t]}\n"],
+    pytest.param([], "metrics: {port: null}\n", "config: metrics.port is null",
+                 id="no-metrics-port"),
+    pytest.param([], "kafka: {bootstrap_servers: k:9092, topics: [t]}\n: [\n",
+                 "config: not YAML", id="not-yaml"),
+    pytest.param(["--set", "autoscaling.keda.enabled=true"],
+                 "kafka: {bootstrap_servers: '${KAFKA}', topics: [t]}\n",
                  "autoscaling.keda.bootstrapServers: the configuration gives no literal value",
                  id="keda-needs-literal-brokers"),
 ])
-def test_wrong_values_fail_at_install(tools: ChartTools, args: list[str], says: str) -> None:
+def test_wrong_values_fail_at_install(tools: ChartTools, tmp_path: Path, args: list[str],
+                                      config: str | None, says: str) -> None:
+    if config is not None:
+        (tmp_path / "streamer.yaml").write_text(config)
+        args = [*args, "--set-file", f"config={tmp_path / 'streamer.yaml'}"]
     answer = helm_template(tools, *args, check=False)
     assert answer.returncode != 0
     assert says in answer.stderr
