@@ -14,6 +14,7 @@ from ._exceptions import (
     OrttoError,
     RequestError,
     StreamerError,
+    ToolError,
     UsageError,
 )
 from ._version import __version__
@@ -33,6 +34,7 @@ __all__ = [
     "OrttoError",
     "RequestError",
     "StreamerError",
+    "ToolError",
     "UsageError",
     "__version__",
     "load_config",

@@ -17,7 +17,8 @@ the whole family with one clause and still tell the cases apart::
     │   └── DeadLetterError    a dead-letter record was not acknowledged: never commit past it
     ├── UsageError             an operator's command cannot be carried out as asked (a range
     │                          outside the partition, an unknown subscription, a group in use)
-    └── BrokerError            the local test/demo broker could not start (carries the log tail)
+    ├── BrokerError            the local test/demo broker could not start (carries the log tail)
+    └── ToolError              a chart-checking tool (helm, promtool, ...) could not be fetched
 
 Errors that are the event's fault never escape the pipeline: they become dead-letter records.
 Errors above are the operator's business: a bad configuration, a refused key, an unwritable
@@ -39,6 +40,7 @@ __all__ = [
     "OrttoError",
     "RequestError",
     "StreamerError",
+    "ToolError",
     "UsageError",
 ]
 
@@ -122,3 +124,8 @@ class BrokerError(StreamerError):
 class UsageError(StreamerError):
     """An operator's command (replay, offsets reset...) cannot be carried out as asked; nothing
     was changed or sent. The message says what to ask instead."""
+
+
+class ToolError(StreamerError):
+    """A tool the chart's checks need could not be built or fetched; the message ends with its
+    output."""

@@ -272,6 +272,7 @@ class Pipeline:
 
     def _auth_changed(self, ok: bool) -> None:
         self._key_ok = ok
+        self.metrics.key_refused.set(0 if ok else 1)
 
     # -- shutdown --------------------------------------------------------------------------
 
@@ -409,7 +410,8 @@ class Pipeline:
             ):
                 self._warned[(topic, partition)] = now
                 log.warning("commit of %s[%d] held back %.0fs by offset %d (not yet done)",
-                            topic, partition, held[1], held[0])
+                            topic, partition, held[1], held[0],
+                            extra={"topic": topic, "partition": partition, "offset": held[0]})
 
     def _update_gauges(self) -> None:
         m = self.metrics

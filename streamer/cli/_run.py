@@ -19,7 +19,8 @@ __all__ = ["configure", "main"]
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", required=True, help="the YAML configuration file")
     parser.add_argument(
-        "--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"]
+        "--log-level", default=None, choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="overrides logging.level of the configuration",
     )
 
 
@@ -43,14 +44,13 @@ def _main(args: argparse.Namespace) -> int:
     from .._exceptions import AuthenticationError, ConfigError, StreamerError
     from ..app import run_until_signalled
     from ..config import load_config
+    from ..observability import configure_logging
 
-    logging.basicConfig(
-        level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    # One line per HTTP request drowns what matters; the metrics count requests instead.
-    logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger().level))
     try:
         config = load_config(args.config)
+        configure_logging(config.logging.format, args.log_level or config.logging.level)
+        # One line per HTTP request drowns what matters; the metrics count requests instead.
+        logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger().level))
         asyncio.run(run_until_signalled(config))
     except ConfigError as exc:
         print(f"streamer: {exc}", file=sys.stderr)

@@ -33,6 +33,7 @@ __all__ = [
     "Config",
     "DeliveryConfig",
     "KafkaConfig",
+    "LoggingConfig",
     "MetricsConfig",
     "OrttoConfig",
     "SubscriptionConfig",
@@ -225,6 +226,18 @@ class MetricsConfig(_Section):
     """``/healthz`` fails once the event loop or the consumer thread is silent this long."""
 
 
+class LoggingConfig(_Section):
+    """``auto``: text on a terminal, JSON lines otherwise (``streamer.observability``)."""
+
+    format: Literal["json", "text", "auto"] = "auto"
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+
 class SubscriptionConfig(_Section):
     """One mapping: Segment's export (``subscribe``, ``partnerAction``) pastes in unchanged."""
 
@@ -254,6 +267,7 @@ class Config(_Section):
     batching: BatchingConfig = Field(default_factory=BatchingConfig)
     delivery: DeliveryConfig = Field(default_factory=DeliveryConfig)
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
+    logging: LoggingConfig = Field(default_factory=LoggingConfig)
     subscriptions: list[SubscriptionConfig] | None = Field(
         default=None, max_length=MAX_SUBSCRIPTIONS
     )

@@ -1,18 +1,23 @@
-"""Observability: Prometheus metrics, the health endpoints, and log lines that stay readable
-(summaries of per-message events, librdkafka's messages throttled)."""
+"""Observability: Prometheus metrics, the health endpoints, the log format, and log lines that
+stay readable (summaries of per-message events, librdkafka's messages throttled)."""
 
 from ._kafka_log import KafkaLogThrottle, kafka_logger
+from ._logging import CONTEXT_FIELDS, JsonFormatter, TextFormatter, configure_logging
 from ._metrics import Metrics
 from ._server import HealthServer
 from ._summary import LogSummariser
 from ._vitals import ClusterProbe, Heartbeats
 
 __all__ = [
+    "CONTEXT_FIELDS",
     "ClusterProbe",
     "HealthServer",
     "Heartbeats",
+    "JsonFormatter",
     "KafkaLogThrottle",
     "LogSummariser",
     "Metrics",
+    "TextFormatter",
+    "configure_logging",
     "kafka_logger",
 ]

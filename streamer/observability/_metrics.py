@@ -1,9 +1,16 @@
 """Prometheus metrics of one pipeline. Every metric lives in the registry given (tests pass a
-fresh ``CollectorRegistry``; the process uses its own, never the global default)."""
+fresh ``CollectorRegistry``; the process uses its own, never the global default), together with
+the process collector (memory, CPU, file descriptors) of that registry.
+
+Names follow Prometheus' conventions: base units as suffixes (``_seconds``), counters end in
+``_total`` (``prometheus_client`` appends it to a ``Counter``'s name), and gauges without a unit
+are named for what they count (``_messages``, ``_items``, ``_requests``). The README's metrics
+table lists every one; a new metric follows the same rules.
+"""
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
 
 from ._bulk import BulkHistogram
 
@@ -18,45 +25,52 @@ class Metrics:
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry if registry is not None else CollectorRegistry()
         r = self.registry
+        ProcessCollector(registry=r)
         self.consumed = Counter(
-            "streamer_consumed", "Messages consumed from Kafka.", ["topic"], registry=r
-        )
-        self.filtered = Counter(
-            "streamer_filtered", "Messages that matched no trigger (done at once).", registry=r
-        )
-        self.delivered = Counter(
-            "streamer_delivered", "Items accepted by Ortto.", ["action"], registry=r
-        )
-        self.skipped = Counter(
-            "streamer_skipped", "Items not sent but counted delivered (loop prevention).",
-            ["action"], registry=r,
-        )
-        self.rejected = Counter(
-            "streamer_rejected", "Items or messages dead-lettered.", ["stage", "reason"],
+            "streamer_consumed_messages_total", "Messages consumed from Kafka.", ["topic"],
             registry=r,
         )
+        self.filtered = Counter(
+            "streamer_filtered_messages_total",
+            "Messages that matched no trigger (done at once).", registry=r,
+        )
+        self.delivered = Counter(
+            "streamer_delivered_items_total", "Items accepted by Ortto.", ["action"], registry=r
+        )
+        self.skipped = Counter(
+            "streamer_skipped_items_total",
+            "Items not sent but counted delivered (loop prevention).", ["action"], registry=r,
+        )
+        self.rejected = Counter(
+            "streamer_dead_letters_total",
+            "Dead-letter records written (one per item or undecodable message).",
+            ["stage", "reason"], registry=r,
+        )
         self.retried = Counter(
-            "streamer_retried", "Items scheduled to be sent again.", ["reason"], registry=r
+            "streamer_retried_items_total", "Items scheduled to be sent again.", ["reason"],
+            registry=r,
         )
         self.requests = Counter(
-            "streamer_requests", "Requests to Ortto by endpoint and outcome.",
+            "streamer_requests_total", "Requests to Ortto by endpoint and outcome.",
             ["endpoint", "outcome"], registry=r,
         )
         self.committed_offsets = Counter(
-            "streamer_commits",
+            "streamer_commits_total",
             "Offset commits answered by the broker, by kind (async: periodic; sync: revocation "
             "and shutdown) and result (ok; failed: at least one partition refused).",
             ["kind", "result"], registry=r,
         )
         self.batch_size = Histogram(
-            "streamer_batch_size", "Items per request.", buckets=_BATCH_BUCKETS, registry=r
+            "streamer_batch_size_items", "Items per request to Ortto.", buckets=_BATCH_BUCKETS,
+            registry=r,
         )
         self.request_latency = Histogram(
-            "streamer_request_latency_seconds", "Ortto request latency.", ["endpoint"],
-            buckets=_LATENCY_BUCKETS, registry=r,
+            "streamer_request_duration_seconds", "Duration of a request to Ortto.",
+            ["endpoint"], buckets=_LATENCY_BUCKETS, registry=r,
         )
         self.end_to_end = BulkHistogram(
-            "streamer_end_to_end_seconds", "Kafka timestamp to Ortto acknowledgement.",
+            "streamer_delivery_latency_seconds",
+            "Kafka timestamp of a message to Ortto's acknowledgement of its item.",
             buckets=_E2E_BUCKETS, registry=r,
         )
         self.in_flight_items = Gauge(
@@ -71,7 +85,7 @@ class Metrics:
             registry=r,
         )
         self.consumer_lag = Gauge(
-            "streamer_consumer_lag",
+            "streamer_consumer_lag_messages",
             "Messages from the first one not yet done (the commit point) to the partition's end.",
             ["topic", "partition"], registry=r,
         )
@@ -89,6 +103,11 @@ class Metrics:
             "streamer_paused", "1 while consumption is paused (back-pressure or key refused).",
             registry=r,
         )
+        self.key_refused = Gauge(
+            "streamer_key_refused",
+            "1 while Ortto refuses the API key (401/403): delivery and consumption wait.",
+            registry=r,
+        )
         self.ready = Gauge("streamer_ready", "1 when assigned and able to deliver.", registry=r)
         self.rate_share = Gauge(
             "streamer_rate_share_ratio",
@@ -103,7 +122,7 @@ class Metrics:
             registry=r,
         )
         self.concurrency_limit = Gauge(
-            "streamer_concurrency_limit",
+            "streamer_concurrency_limit_requests",
             "Current adaptive limit of requests in flight, per Ortto endpoint.",
             ["endpoint"], registry=r,
         )

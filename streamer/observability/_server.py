@@ -12,18 +12,25 @@ heartbeats' ``check``); they are called from the server's threads, so they only 
 
 Lifecycle: :meth:`start` binds the port (0: any free one, see :attr:`port`) and starts serving;
 :meth:`stop` stops serving and closes the socket.
+
+``/metrics`` is prometheus-client's own exposition, as its WSGI app would serve it: the format
+the scraper's ``Accept`` asks for (Prometheus text, or OpenMetrics), gzip when
+``Accept-Encoding`` allows it, and ``?name[]=...`` to scrape only some families.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gzip
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs
 
 import orjson
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import CollectorRegistry
+from prometheus_client.exposition import choose_encoder, gzip_accepted
 
 __all__ = ["HealthServer"]
 
@@ -87,9 +94,9 @@ class HealthServer:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                path = self.path.split("?", 1)[0]
+                path, _, query = self.path.partition("?")
                 if path == "/metrics":
-                    self._send(200, generate_latest(outer._registry), CONTENT_TYPE_LATEST)
+                    self._metrics(parse_qs(query))
                 elif path == "/healthz":
                     ok, why = outer._alive()
                     self._json(ok, {"alive": ok, "reason": why})
@@ -99,12 +106,26 @@ class HealthServer:
                 else:
                     self._send(404, b"not found\n", "text/plain")
 
+            def _metrics(self, params: dict[str, list[str]]) -> None:
+                encoder, content_type = choose_encoder(self.headers.get("Accept", ""))
+                names = params.get("name[]")
+                registry = outer._registry.restricted_registry(names) if names else outer._registry
+                body = encoder(registry)
+                gzipped = gzip_accepted(self.headers.get("Accept-Encoding", ""))
+                if gzipped:
+                    body = gzip.compress(body)
+                self._send(200, body, content_type, gzip=gzipped)
+
             def _json(self, ok: bool, body: dict[str, Any]) -> None:
                 self._send(200 if ok else 503, orjson.dumps(body), "application/json")
 
-            def _send(self, status: int, body: bytes, content_type: str) -> None:
+            def _send(
+                self, status: int, body: bytes, content_type: str, *, gzip: bool = False
+            ) -> None:
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
+                if gzip:
+                    self.send_header("Content-Encoding", "gzip")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)

@@ -3,7 +3,9 @@
 ``KafkaBroker`` starts Apache Kafka (KRaft, one node) from jars that Maven fetches once into a
 cache outside the repository; ``KafkaCluster`` offers the same topic/produce/consume/offset helpers
 for any broker address (e.g. ``STREAMER_TEST_BOOTSTRAP``). ``python -m streamer.testing fetch``
-pre-fetches the jars (CI); ``python -m streamer.testing run`` starts a broker until Ctrl-C.
+pre-fetches the jars (CI), ``python -m streamer.testing tools`` the tools that check the Helm
+chart (``ensure_chart_tools``: helm, kubeconform, promtool, schemas, models);
+``python -m streamer.testing run`` starts a broker until Ctrl-C.
 ``SchemaRegistry`` is a real Confluent-compatible schema registry (Apicurio, in memory) for the
 Avro tests; ``python -m streamer.testing fetch-registry`` pre-fetches it.
 
@@ -26,12 +28,15 @@ from streamer.testing._jars import KAFKA_VERSION, ensure_kafka_jars, kafka_cache
 from streamer.testing._process import StreamerProcess
 from streamer.testing._registry import APICURIO_VERSION, SchemaRegistry, ensure_registry_app
 from streamer.testing._tail import TopicTail
+from streamer.testing._tools import KUBERNETES_VERSION, ChartTools, ensure_chart_tools
 
 __all__ = [
     "APICURIO_VERSION",
     "DEFAULT_JVM_OPTIONS",
     "KAFKA_VERSION",
+    "KUBERNETES_VERSION",
     "SEGMENT_EVENT_SCHEMA",
+    "ChartTools",
     "ConsumedMessage",
     "FakeClock",
     "FakeMessage",
@@ -42,6 +47,7 @@ __all__ = [
     "StreamerProcess",
     "TopicFactory",
     "TopicTail",
+    "ensure_chart_tools",
     "ensure_kafka_jars",
     "ensure_registry_app",
     "kafka_cache_dir",

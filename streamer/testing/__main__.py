@@ -1,9 +1,10 @@
-"""``python -m streamer.testing fetch|fetch-registry|run``: pre-fetch the broker's jars (or the
-schema registry used by the Avro tests), or run a broker by hand.
+"""``python -m streamer.testing fetch|fetch-registry|tools|run``: pre-fetch the broker's jars,
+the schema registry used by the Avro tests or the chart's checking tools, or run a broker by hand.
 
 ``fetch`` is what CI calls before the tests, so that Maven's download is neither inside a test's
-timeout nor repeated. ``run`` starts a broker and prints its address until Ctrl-C (or SIGTERM), for
-poking at streamer by hand.
+timeout nor repeated; ``tools`` does the same for helm, kubeconform, promtool and the schemas
+that ``tests/helm/`` use (minutes cold, instant warm). ``run`` starts a broker and prints its
+address until Ctrl-C (or SIGTERM), for poking at streamer by hand.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ import sys
 import threading
 import time
 
-from streamer._exceptions import BrokerError
+from streamer._exceptions import BrokerError, ToolError
 from streamer.testing._broker import start_local_broker
 from streamer.testing._jars import KAFKA_VERSION, ensure_kafka_jars
 from streamer.testing._registry import APICURIO_VERSION, ensure_registry_app
+from streamer.testing._tools import ensure_chart_tools, tools_cache_dir
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,6 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     registry = commands.add_parser(
         "fetch-registry", help="download the schema registry (Apicurio) into the cache")
     registry.add_argument("--version", default=APICURIO_VERSION)
+    commands.add_parser("tools", help="build or download the chart's checking tools")
     run = commands.add_parser("run", help="start a local broker until interrupted")
     run.add_argument("--port", type=int, default=None, help="client port (default: a free one)")
     arguments = parser.parse_args(argv)
@@ -45,6 +48,11 @@ def main(argv: list[str] | None = None) -> int:
             app = ensure_registry_app(arguments.version)
             print(f"Apicurio Registry in {app} ({time.monotonic() - started:.1f}s)")
             return 0
+        if arguments.command == "tools":
+            started = time.monotonic()
+            ensure_chart_tools()
+            print(f"chart tools in {tools_cache_dir()} ({time.monotonic() - started:.1f}s)")
+            return 0
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
         with start_local_broker(port=arguments.port) as broker:
@@ -54,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
             with contextlib.suppress(KeyboardInterrupt):
                 stop.wait()
         return 0
-    except BrokerError as exc:
+    except (BrokerError, ToolError) as exc:
         print(exc, file=sys.stderr)
         return 1
 

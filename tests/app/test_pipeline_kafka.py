@@ -240,7 +240,7 @@ def test_back_pressure_pauses_consumption_while_ortto_holds_everything(
 
             def lag() -> float:
                 return sum(registry.get_sample_value(
-                    "streamer_consumer_lag", {"topic": topic, "partition": str(p)}) or 0
+                    "streamer_consumer_lag_messages", {"topic": topic, "partition": str(p)}) or 0
                     for p in ends)
 
             lag_deadline = time.monotonic() + 30

@@ -1,0 +1,113 @@
+"""The container image's recipe (Dockerfile, .dockerignore), tested without a container engine.
+
+What can be checked here: the image's contract (base, user, entrypoint, default command, the
+build context) read from the Dockerfile itself, and, the slow part, that the wheel the build
+stage makes installs into a clean virtualenv with only its runtime dependencies and runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import venv
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+_DEV_ONLY = {"pytest", "pytest-timeout", "hypothesis", "mypy", "ruff", "types-pyyaml", "gcc"}
+
+
+def _stages() -> list[list[tuple[str, str]]]:
+    """The Dockerfile's instructions (continuations joined), one list per stage."""
+    # As Docker reads it: comment lines go first (also inside a continued instruction).
+    lines = [line for line in (ROOT / "Dockerfile").read_text().splitlines()
+             if not line.lstrip().startswith("#")]
+    text = "\n".join(lines).replace("\\\n", " ")
+    stages: list[list[tuple[str, str]]] = [[]]
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        keyword, _, rest = line.strip().partition(" ")
+        if keyword.upper() == "FROM":
+            stages.append([])
+        stages[-1].append((keyword.upper(), rest.strip()))
+    return stages
+
+
+def test_the_image_runs_streamer_unprivileged_on_python_311_slim() -> None:
+    preamble, build, runtime = _stages()
+    args = dict(a.split("=", 1) for k, a in preamble if k == "ARG")
+    assert args["PYTHON_IMAGE"] == "python:3.11-slim"
+    assert build[0] == ("FROM", "${PYTHON_IMAGE} AS build")
+    assert runtime[0] == ("FROM", "${PYTHON_IMAGE} AS runtime")
+    final = dict(runtime)
+    assert json.loads(final["ENTRYPOINT"]) == ["streamer"]
+    assert json.loads(final["CMD"]) == ["run", "--config", "/etc/streamer/streamer.yaml"]
+    user = final["USER"].split(":")[0]
+    assert user not in {"root", "0"}
+    # No compiler and no development extra in the image; the build stage has gcc for mypyc.
+    runtime_runs = " ".join(r for k, r in runtime if k == "RUN")
+    assert "gcc" not in runtime_runs and "[dev]" not in runtime_runs
+    assert "--no-index" in shlex.split(runtime_runs)
+    assert "gcc" in " ".join(r for k, r in build if k == "RUN")
+
+
+def test_the_build_context_holds_what_the_build_copies() -> None:
+    ignore = (ROOT / ".dockerignore").read_text().splitlines()
+    rules = [line for line in ignore if line.strip() and not line.startswith("#")]
+    assert rules[0] == "*", "the context excludes everything it does not name"
+    included = {line[1:].rstrip("/") for line in ignore if line.startswith("!")}
+    _, build, _ = _stages()
+    for keyword, rest in build:
+        if keyword == "COPY":
+            *sources, _target = rest.split()
+            for source in sources:
+                assert source.rstrip("/") in included, f"{source} is excluded from the context"
+                assert (ROOT / source).exists()
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1800)  # an isolated build (setuptools, mypy, mypyc) and a fresh install
+def test_the_wheel_installs_and_runs_with_only_runtime_dependencies(tmp_path: Path) -> None:
+    wheels = tmp_path / "wheels"
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
+                    "--wheel-dir", str(wheels), str(ROOT)], check=True, timeout=600)
+    (wheel,) = wheels.glob("streamer-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+    assert not any(n.startswith("tests/") for n in names)
+    compiled = any(n.startswith("streamer/actions/_scan.") and n.endswith(".so") for n in names)
+    if shutil.which("gcc") or shutil.which("cc"):
+        assert compiled, "a C compiler is here, so the wheel must carry the compiled scans"
+
+    env_dir = tmp_path / "venv"
+    venv.create(env_dir, with_pip=True)
+    bin_dir = env_dir / "bin"
+    # Outside the repository, so that the source tree cannot shadow the installed package.
+    clean = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "VIRTUAL_ENV"}}
+    subprocess.run([bin_dir / "pip", "install", "--quiet", str(wheel)], check=True, timeout=600,
+                   cwd=tmp_path, env=clean)
+    installed = {p["name"].lower().replace("_", "-") for p in json.loads(subprocess.run(
+        [bin_dir / "pip", "list", "--format", "json"], capture_output=True, text=True,
+        check=True, cwd=tmp_path, env=clean).stdout)}
+    assert {"streamer", "confluent-kafka", "prometheus-client"} <= installed
+    assert not installed & _DEV_ONLY
+
+    def streamer(*args: str) -> str:
+        answer = subprocess.run([bin_dir / "streamer", *args], capture_output=True, text=True,
+                                timeout=60, cwd=tmp_path, env=clean, check=False)
+        assert answer.returncode == 0, answer.stderr
+        return answer.stdout
+
+    assert "run" in streamer("--help")
+    assert "--config" in streamer("run", "--help")
+    flavour = subprocess.run(
+        [bin_dir / "python", "-c", "from streamer.actions import _scan; print(_scan.COMPILED)"],
+        capture_output=True, text=True, check=True, cwd=tmp_path, env=clean).stdout.strip()
+    assert flavour == str(compiled)
