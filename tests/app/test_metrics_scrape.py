@@ -60,7 +60,7 @@ def test_a_scrape_after_a_known_run_shows_what_happened(
                 "kafka": {"bootstrap_servers": kafka_broker.bootstrap_servers,
                           "topics": [topic], "group_id": "g-scrape",
                           "dead_letter_topic": f"{topic}.dlq", "commit_interval_ms": 100,
-                          "session_timeout_ms": 6000},
+                          "session_timeout_ms": 6000, "start_from": "earliest"},
                 "ortto": {"api_key": "pau-test-key", "endpoint": sandbox.url},
                 "batching": {"max_items": 50, "linger_ms": 50},
                 "metrics": {"port": 0, "host": "127.0.0.1"},
