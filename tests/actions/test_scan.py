@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import importlib.util
 import ipaddress
+import re
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -57,17 +58,43 @@ def test_a_compiled_module_is_not_older_than_its_source() -> None:
 _IPS = ["0.0.0.0", "255.255.255.255", "1.2.3.4", "10.0.0.10", "192.168.001.1", "256.1.1.1",
         "01.2.3.4", "1.2.3", "1.2.3.4.", ".1.2.3", "1..2.3", "1.2.3.04", "::1", "1.2.3.4\n",
         " 1.2.3.4", "\u0661.2.3.4", "1.2.3.4.5", "1234.1.1.1", "", "1.2.3.a", "00.1.1.1",
-        "100.200.250.255", "9.99.199.249"]
+        "100.200.250.255", "9.99.199.249", "001.2.3.4", "010.010.010.010", "000.000.000.000",
+        "0001.2.3.4", "1.02.3.4", "199.099.9.9", "1.2.3.4 ", "255.255.255.256", "1.2.3.٤"]
+
+# ajv-formats 2.1.1's pattern, as JavaScript reads it: `\d` is an ASCII digit and, without the
+# `m` flag, `^` and `$` are the start and the end of the whole text (`\A`, `\Z` in Python).
+_AJV_IPV4 = re.compile(
+    r"\A(?:(?:25[0-5]|2[0-4][0-9]|[01]?[0-9][0-9]?)\.){3}(?:25[0-5]|2[0-4][0-9]|[01]?[0-9][0-9]?)\Z"
+)
 
 
 @pytest.mark.parametrize("scan", FLAVOURS)
 def test_ipv4_table(scan: ModuleType) -> None:
     for text in _IPS:
         expected = text.count(".") == 3 and all(
-            p.isascii() and p.isdigit() and str(int(p)) == p and int(p) <= 255
+            p.isascii() and p.isdigit() and len(p) <= 3 and int(p) <= 255
             for p in text.split(".")
         )
         assert scan.is_ipv4(text) is expected, text
+        assert expected is (_AJV_IPV4.match(text) is not None), text
+
+
+@pytest.mark.parametrize("scan", FLAVOURS)
+def test_ipv4_as_segment_accepts_it(scan: ModuleType) -> None:
+    # Leading zeros are fine up to three digits an octet; a fourth digit, 256 or three octets
+    # are not.
+    for text in ("01.2.3.4", "1.02.3.4", "001.2.3.4", "010.010.010.010", "000.000.000.000"):
+        assert scan.is_ipv4(text), text
+    for text in ("0001.2.3.4", "256.1.1.1", "1.2.3", " 1.2.3.4", "1.2.3.4\n"):
+        assert not scan.is_ipv4(text), text
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.text(alphabet="0123456789.\u0661 a\n", max_size=17))
+def test_ipv4_is_ajv_formats_pattern(text: str) -> None:
+    expected = _AJV_IPV4.match(text) is not None
+    assert PURE.is_ipv4(text) is expected, text
+    assert _scan.is_ipv4(text) is expected, text
 
 
 @settings(max_examples=800, deadline=None)
