@@ -5,6 +5,10 @@ This is the pipeline's routing and batching without Kafka and without the networ
 subscription, so requests are grouped per route (in configuration order), each route's items in
 event order, chunked by the route's batch size; the pipeline's batcher does the same, so a real
 run sends the same requests (it may cut them earlier, on its byte limit or its linger time).
+
+A route whose mapping says ``enable_batching: false`` (:attr:`Router.unbatched`) sends each
+event alone, as it comes: its requests (one item each) come first, in event order, before the
+batched routes' requests, which wait for their batch to fill.
 """
 
 from __future__ import annotations
@@ -82,7 +86,9 @@ def plan_batch(
         if not outcomes:
             plan.filtered.append(index)
         for outcome in outcomes:
-            if type(outcome) is Accepted:
+            if type(outcome) is Accepted and router.sends_alone(outcome.route):
+                plan.requests.append(_request(outcome.route, [(index, outcome.item)]))
+            elif type(outcome) is Accepted:
                 accepted[outcome.route].append((index, outcome.item))
             elif type(outcome) is Rejected:
                 plan.rejected.append(
@@ -94,12 +100,15 @@ def plan_batch(
         items = accepted[route]
         size = max(1, min(max_items, router.max_items(route)))
         for start in range(0, len(items), size):
-            chunk = items[start:start + size]
-            plan.requests.append(PlannedRequest(
-                route=route,
-                method="POST",
-                path=API_PREFIX + route.path,
-                body=[item for _, item in chunk],
-                indexes=[index for index, _ in chunk],
-            ))
+            plan.requests.append(_request(route, items[start:start + size]))
     return plan
+
+
+def _request(route: Route, chunk: list[tuple[int, dict[str, Any]]]) -> PlannedRequest:
+    return PlannedRequest(
+        route=route,
+        method="POST",
+        path=API_PREFIX + route.path,
+        body=[item for _, item in chunk],
+        indexes=[index for index, _ in chunk],
+    )

@@ -12,6 +12,13 @@ Audiences: a subscription may name an Ortto audience. Its id is found or created
 ``/v1/audiences/create`` by the pipeline, once, at start-up; the pipeline first compiles without
 ids to learn :attr:`Router.audience_names`, then compiles again with ``audience_ids``. A router
 compiled without the ids of its audiences can be inspected but refuses to route.
+
+Batched or one at a time: a subscription whose mapping says ``enable_batching: false`` goes,
+as in Segment, through its action's single-event path: each event is one request of one item
+(:meth:`Router.max_items` is 1; :attr:`Router.unbatched` names such routes), and the item loses
+its top-level empty strings before validation (Segment's ``Action.execute``), where the batch
+path keeps them. :attr:`Router.warnings` lists what Segment accepts but ignores or never
+matches in the triggers (unknown operator words, conditions on unknown fields), for start-up.
 """
 
 from __future__ import annotations
@@ -23,9 +30,24 @@ from typing import Any
 import orjson
 
 from .._exceptions import ConfigError, MappingError
-from ..actions import ACTIONS, Action, Refusal, audience_tags, item_checker, presets, validator_for
+from ..actions import (
+    ACTIONS,
+    Action,
+    Refusal,
+    audience_tags,
+    item_checker,
+    presets,
+    validator_for,
+    without_empty_strings,
+)
 from ..config import MAX_SUBSCRIPTIONS, SubscriptionConfig
-from ..mapping import UNDEFINED, compile_mapping, compile_trigger, field_equality
+from ..mapping import (
+    UNDEFINED,
+    compile_mapping,
+    compile_trigger,
+    field_equality,
+    trigger_warnings,
+)
 from ._fused import fused_step
 from ._types import Accepted, Outcome, Rejected, Route, Skipped
 
@@ -44,12 +66,20 @@ _RouteFunction = Callable[[Mapping[str, Any]], list[Outcome]]
 class Router:
     """Compiled subscriptions. Build it with :func:`compile_router`."""
 
-    __slots__ = ("_max_items", "audience_names", "route", "routes")
+    __slots__ = (
+        "_alone", "_max_items", "audience_names", "route", "routes", "unbatched", "warnings",
+    )
 
     routes: tuple[Route, ...]
     """The enabled subscriptions, in configuration order."""
     audience_names: tuple[str, ...]
     """Audience names the subscriptions use, each once, that need an id from Ortto."""
+    unbatched: tuple[str, ...]
+    """Names of the routes sent one event per request (``enable_batching: false``): each
+    event is one request, and so one call against the sender's rate budget."""
+    warnings: tuple[str, ...]
+    """What the subscriptions say that Segment accepts but ignores or never matches, each
+    message naming its subscription (log them once at start-up)."""
     route: _RouteFunction
     """``route(event)``: one outcome per subscription whose trigger matches ``event``, in
     subscription order; ``[]`` = filtered.
@@ -66,15 +96,23 @@ class Router:
         steps: Sequence[tuple[Route, _Equality, _Trigger, _Step]],
         audience_names: Sequence[str],
         max_items: Sequence[int],
+        warnings: Sequence[str] = (),
     ) -> None:
         self.routes = tuple(route for route, _, _, _ in steps)
         self.audience_names = tuple(audience_names)
         self._max_items = dict(zip(self.routes, max_items, strict=True))
+        self._alone = frozenset(r for r, limit in self._max_items.items() if limit == _SINGLE)
+        self.unbatched = tuple(route.name for route in self.routes if route in self._alone)
+        self.warnings = tuple(warnings)
         self.route = _route_function([(eq, trigger, step) for _, eq, trigger, step in steps])
 
     def max_items(self, route: Route) -> int:
         """Most items of ``route`` in one request (its mapping's batch settings, at most 500)."""
-        return self._max_items[route]
+        return self._max_items[route] or 1
+
+    def sends_alone(self, route: Route) -> bool:
+        """Whether ``route`` sends each event alone (its mapping's ``enable_batching`` is false)."""
+        return route in self._alone
 
     def __repr__(self) -> str:
         names = ", ".join(f"{r.name!r}->{r.action}" for r in self.routes)
@@ -100,6 +138,7 @@ def compile_router(
     steps: list[tuple[Route, _Equality, _Trigger, _Step]] = []
     limits: list[int] = []
     audience_names: list[str] = []
+    warnings: list[str] = []
     for index, sub in enumerate(configured):
         if not sub.enabled:
             continue
@@ -135,17 +174,25 @@ def compile_router(
             audience=audience or None,
             config_hash=config_hash(sub),
         )
+        limit = _max_items(sub.mapping)
         if audience and audience_id is None:
             step = _unresolved_step(route)
         else:
-            step = _make_step(route, mapping, action, audience_id, sub.mapping)
+            step = _make_step(
+                route, mapping, action, audience_id, sub.mapping, single=limit == _SINGLE
+            )
         # The trigger compiled, so it parses: its shape is read here once for the router.
         steps.append((route, field_equality(sub.trigger), trigger, step))
-        limits.append(_max_items(sub.mapping))
+        limits.append(limit)
+        warnings.extend(f"{label}: trigger: {w}" for w in trigger_warnings(sub.trigger))
+        warnings.extend(
+            f"{label}: {w}"
+            for w in _mapping_warnings(action, sub.mapping, single=limit == _SINGLE)
+        )
     if problems:
         summary = "invalid subscriptions:\n  " + "\n  ".join(problems)
         raise ConfigError(summary, problems=problems)
-    return Router(steps, audience_names, limits)
+    return Router(steps, audience_names, limits, warnings)
 
 
 def config_hash(sub: SubscriptionConfig) -> str:
@@ -203,15 +250,42 @@ def _mapping_problems(action: Action, mapping: Mapping[str, Any]) -> list[str]:
                 for sub in value
                 if sub not in allowed and not str(sub).startswith("@")
             )
+        if value == "" and type(value) is str:
+            continue  # a field left blank: see _mapping_warnings
         if value is None or isinstance(value, str | int | float | bool):
             problems.extend(f"mapping: {key}: {p}" for p in validator.literal_problems(key, value))
     return problems
 
 
+def _mapping_warnings(action: Action, mapping: Mapping[str, Any], *, single: bool) -> list[str]:
+    """Fields mapped to ``""`` (what Segment's editor saves for a field left blank) that make
+    every event fail.
+
+    Not start-up errors, as other literals the field refuses are: Segment accepts the mapping.
+    On the single-event path the key is dropped before validation (nothing to say); on the
+    batch path Segment, and so streamer, refuses each event with the field's message.
+    """
+    if single:
+        return []
+    validator = validator_for(action)
+    return [
+        f"mapping: {key}: the empty string refuses every event ({' '.join(found)})"
+        for key, value in mapping.items()
+        if value == "" and type(value) is str and action.field(key) is not None
+        for found in [validator.literal_problems(key, value)]
+        if found
+    ]
+
+
+_SINGLE = 0
+"""The batch size of a route sent one event at a time (see _max_items)."""
+
+
 def _max_items(mapping: Mapping[str, Any]) -> int:
-    # Segment sends one event per request when batching is off, and honours a literal batch size.
+    # Segment sends one event per request when batching is off (_SINGLE; Router.max_items says
+    # 1), and honours a literal batch size.
     if mapping.get("enable_batching") is False:
-        return 1
+        return _SINGLE
     size = mapping.get("batch_size")
     if isinstance(size, int | float) and not isinstance(size, bool) and size >= 1:
         return min(int(size), MAX_BATCH_ITEMS)
@@ -224,12 +298,29 @@ def _make_step(
     action: Action,
     audience_id: str | None,
     mapping_source: Mapping[str, Any],
+    *,
+    single: bool,
 ) -> _Step:
     tags = audience_tags(audience_id) if audience_id else None
-    settle = _settler(route, action, tags)
+    settle = _settler(route, action, tags, single=single)
+    rejected = Rejected
+    if single:
+        # The single-event path: top-level empty strings go first, then the general check
+        # (the one specialised for the mapping counts on the keys the mapping writes).
+        general = item_checker(action)
+
+        def single_step(event: Mapping[str, Any]) -> Outcome:
+            try:
+                item = mapping(event)
+            except MappingError as exc:
+                return rejected(route, 400, f"mapping failed: {exc}")
+            except (TypeError, ValueError, KeyError, IndexError, AttributeError) as exc:
+                return rejected(route, 400, f"mapping failed ({type(exc).__name__}): {exc}")
+            return settle(general(without_empty_strings(item)))
+
+        return single_step
     # compile_processor's parts, composed here with the route bound in: one call less per item.
     check = item_checker(action, mapping_source)
-    rejected = Rejected
 
     def step(event: Mapping[str, Any]) -> Outcome:
         try:
@@ -246,9 +337,14 @@ def _make_step(
 
 
 def _settler(
-    route: Route, action: Action, tags: Mapping[str, dict[str, str]] | None
+    route: Route, action: Action, tags: Mapping[str, dict[str, str]] | None, *, single: bool
 ) -> Callable[[dict[str, Any] | Refusal], Outcome]:
-    """What a checked item (or the refusal of one) becomes: the action's rules, the audience."""
+    """What a checked item (or the refusal of one) becomes: the action's rules, the audience.
+
+    On the single-event path (``single``) a refusal by the action's own rules is a skip: there
+    Segment's action returns the refusal as a value instead of raising it, sends nothing and
+    reports the event delivered.
+    """
     prepare = action.prepare
     rejected = Rejected
     accepted = Accepted
@@ -260,6 +356,9 @@ def _settler(
             verdict = prepare(clean)
             if verdict is not None:
                 if type(verdict) is Refusal:
+                    if single:
+                        return Skipped(route, f"{verdict.message} (not sent: one-at-a-time "
+                                              "mapping, Segment reports it delivered)")
                     return rejected(route, verdict.status, verdict.message)
                 return Skipped(route, verdict.reason)  # type: ignore[union-attr]
         if tags is not None:
