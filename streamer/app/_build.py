@@ -39,7 +39,12 @@ async def build_pipeline(
         max_connections=config.delivery.max_in_flight * 2,
     )
     try:
-        router = compile_router(config.subscriptions)
+        router = compile_router(config.subscriptions, integrations=ortto.integrations)
+        for warning in router.warnings:
+            log.warning("%s", warning)
+        if router.unbatched and config.delivery.rate_per_s is not None:
+            log.warning("subscriptions %s send one request per event (enable_batching: false): "
+                        "each counts against delivery.rate_per_s", ", ".join(router.unbatched))
         if ortto.check_key:
             await _check_key(client, ortto.startup_timeout_s)
         audience_ids: dict[str, str] = {}
@@ -47,7 +52,9 @@ async def build_pipeline(
             audience_ids[name] = await client.create_audience(name)
             log.info("audience %r has id %s", name, audience_ids[name])
         if audience_ids:
-            router = compile_router(config.subscriptions, audience_ids=audience_ids)
+            router = compile_router(
+                config.subscriptions, audience_ids=audience_ids, integrations=ortto.integrations
+            )
     except BaseException:
         await client.aclose()
         raise

@@ -1,6 +1,6 @@
 """Observability: Prometheus metrics and the health endpoints."""
 
-from ._metrics import Metrics
+from ._metrics import FILTERED_REASONS, Metrics
 from ._server import HealthServer
 
-__all__ = ["HealthServer", "Metrics"]
+__all__ = ["FILTERED_REASONS", "HealthServer", "Metrics"]

@@ -7,7 +7,10 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from ._bulk import BulkHistogram
 
-__all__ = ["Metrics"]
+__all__ = ["FILTERED_REASONS", "Metrics"]
+
+FILTERED_REASONS = ("no_subscription", "integrations")
+"""The ``reason`` label values of ``streamer_filtered_total``."""
 
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 _E2E_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600)
@@ -22,8 +25,13 @@ class Metrics:
             "streamer_consumed", "Messages consumed from Kafka.", ["topic"], registry=r
         )
         self.filtered = Counter(
-            "streamer_filtered", "Messages that matched no trigger (done at once).", registry=r
+            "streamer_filtered",
+            "Messages done at once, not sent: they matched no trigger (reason no_subscription) "
+            "or their integrations object turns this destination off (reason integrations).",
+            ["reason"], registry=r,
         )
+        for reason in FILTERED_REASONS:
+            self.filtered.labels(reason)  # both series exist from the start, at 0
         self.delivered = Counter(
             "streamer_delivered", "Items accepted by Ortto.", ["action"], registry=r
         )

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._router import MAX_BATCH_ITEMS, Router
-from ._types import Accepted, Outcome, Rejected, Route, Skipped
+from ._types import TURNED_OFF, Accepted, Outcome, Rejected, Route, Skipped
 
 __all__ = [
     "API_PREFIX",
@@ -65,9 +65,18 @@ class BatchPlan:
     rejected: list[PlannedRejection] = field(default_factory=list)
     skipped: list[PlannedSkip] = field(default_factory=list)
     filtered: list[int] = field(default_factory=list)
-    """Indexes of the events no subscription matched."""
+    """Indexes of the filtered events: no subscription matched, or ``integrations`` turned
+    this destination off (:attr:`turned_off` lists those)."""
+    turned_off: list[int] = field(default_factory=list)
+    """Indexes of the events whose ``integrations`` object turns this destination off."""
     outcomes: list[list[Outcome]] = field(default_factory=list)
     """Per event, its outcomes in subscription order."""
+
+    def filtered_reason(self, index: int) -> str | None:
+        """Why event ``index`` was filtered (``integrations``, ``no_subscription``), or None."""
+        if index in self.turned_off:
+            return "integrations"
+        return "no_subscription" if index in self.filtered else None
 
     def delivered(self, index: int) -> int:
         """How many subscriptions would deliver event ``index`` (accepted or skipped)."""
@@ -85,6 +94,8 @@ def plan_batch(
         plan.outcomes.append(outcomes)
         if not outcomes:
             plan.filtered.append(index)
+            if outcomes is TURNED_OFF:
+                plan.turned_off.append(index)
         for outcome in outcomes:
             if type(outcome) is Accepted and router.sends_alone(outcome.route):
                 plan.requests.append(_request(outcome.route, [(index, outcome.item)]))

@@ -40,7 +40,7 @@ from ..actions import (
     validator_for,
     without_empty_strings,
 )
-from ..config import MAX_SUBSCRIPTIONS, SubscriptionConfig
+from ..config import MAX_SUBSCRIPTIONS, IntegrationsConfig, SubscriptionConfig
 from ..mapping import (
     UNDEFINED,
     compile_mapping,
@@ -49,7 +49,8 @@ from ..mapping import (
     trigger_warnings,
 )
 from ._fused import fused_step
-from ._types import Accepted, Outcome, Rejected, Route, Skipped
+from ._integrations import TurnedOff, integrations_check
+from ._types import TURNED_OFF, Accepted, Outcome, Rejected, Route, Skipped
 
 __all__ = ["MAX_BATCH_ITEMS", "MAX_SUBSCRIPTIONS", "Router", "compile_router"]
 
@@ -82,7 +83,8 @@ class Router:
     message naming its subscription (log them once at start-up)."""
     route: _RouteFunction
     """``route(event)``: one outcome per subscription whose trigger matches ``event``, in
-    subscription order; ``[]`` = filtered.
+    subscription order; ``[]`` = filtered (:data:`TURNED_OFF` when the event's
+    ``integrations`` object turns this destination off, see :mod:`._integrations`).
 
     The per-event hot path: a function generated for these subscriptions (one test per
     trigger, no loop; triggers of the form ``type = "..."`` share one read of the field, and
@@ -97,6 +99,7 @@ class Router:
         audience_names: Sequence[str],
         max_items: Sequence[int],
         warnings: Sequence[str] = (),
+        turned_off: TurnedOff | None = None,
     ) -> None:
         self.routes = tuple(route for route, _, _, _ in steps)
         self.audience_names = tuple(audience_names)
@@ -104,7 +107,9 @@ class Router:
         self._alone = frozenset(r for r, limit in self._max_items.items() if limit == _SINGLE)
         self.unbatched = tuple(route.name for route in self.routes if route in self._alone)
         self.warnings = tuple(warnings)
-        self.route = _route_function([(eq, trigger, step) for _, eq, trigger, step in steps])
+        self.route = _route_function(
+            [(eq, trigger, step) for _, eq, trigger, step in steps], turned_off
+        )
 
     def max_items(self, route: Route) -> int:
         """Most items of ``route`` in one request (its mapping's batch settings, at most 500)."""
@@ -123,8 +128,12 @@ def compile_router(
     subscriptions: Sequence[SubscriptionConfig] | None,
     *,
     audience_ids: Mapping[str, str] | None = None,
+    integrations: IntegrationsConfig | None = None,
 ) -> Router:
     """Compile ``subscriptions`` (``None``: the presets) into a :class:`Router`.
+
+    ``integrations`` (``ortto.integrations``; ``None``: the defaults) says how an event's
+    ``integrations`` object turns the destination off.
 
     Raises :class:`ConfigError` listing every problem found, each naming its subscription.
     """
@@ -192,7 +201,7 @@ def compile_router(
     if problems:
         summary = "invalid subscriptions:\n  " + "\n  ".join(problems)
         raise ConfigError(summary, problems=problems)
-    return Router(steps, audience_names, limits, warnings)
+    return Router(steps, audience_names, limits, warnings, integrations_check(integrations))
 
 
 def config_hash(sub: SubscriptionConfig) -> str:
@@ -372,18 +381,24 @@ def _settler(
 
 
 def _route_function(
-    steps: Sequence[tuple[_Equality, _Trigger, _Step]],
+    steps: Sequence[tuple[_Equality, _Trigger, _Step]], turned_off: TurnedOff | None
 ) -> _RouteFunction:
     """``[step(event) for _, trigger, step in steps if trigger(event)]``, written out.
 
     A trigger that is ``field = "value"`` on a top-level field (the presets' ``type = ...``)
     is written as a string comparison, and the field is read once for all such triggers.
+    First, unless ``turned_off`` is ``None``, the event's ``integrations`` object: one lookup
+    for the events without one.
     """
-    namespace: dict[str, Any] = {"U": UNDEFINED}
+    namespace: dict[str, Any] = {"U": UNDEFINED, "off": turned_off, "OFF": TURNED_OFF}
+    prologue = ["def route(event):"]
+    if turned_off is not None:
+        prologue += ["    i = event.get('integrations')",
+                     "    if i is not None and off(i): return OFF"]
     exclusive = _exclusive_equalities(steps)
     if exclusive is not None:
-        return _dispatch_function(*exclusive, namespace)
-    lines = ["def route(event):", "    out = []", "    add = out.append"]
+        return _dispatch_function(*exclusive, namespace, prologue)
+    lines = [*prologue, "    out = []", "    add = out.append"]
     fields: dict[str, str] = {}
     for n, (equality, trigger, step) in enumerate(steps):
         namespace[f"s{n}"] = step
@@ -421,10 +436,10 @@ def _exclusive_equalities(
 
 
 def _dispatch_function(
-    field: str, by_value: dict[str, _Step], namespace: dict[str, Any]
+    field: str, by_value: dict[str, _Step], namespace: dict[str, Any], prologue: list[str]
 ) -> _RouteFunction:
     """The router of exclusive triggers: one read of the field, at most one step."""
-    lines = ["def route(event):", f"    value = event.get({field!r}, U)"]
+    lines = [*prologue, f"    value = event.get({field!r}, U)"]
     if len(by_value) <= 4:
         # A few string comparisons are cheaper than hashing the value.
         lines.append("    if value.__class__ is str:")

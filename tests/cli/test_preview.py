@@ -77,7 +77,7 @@ def test_presets_preview(files: Any, capsys: pytest.CaptureFixture[str]) -> None
         ("POST", "/v1/identify", 1), ("POST", "/v1/track", 1)]
     assert doc["requests"][0]["body"][0]["traits"] == {"email": "a@b.c"}
     assert doc["requests"][1]["body"][0]["properties"] == {"total": 9.5}
-    assert doc["filtered"] == [1]
+    assert doc["filtered"] == [{"index": 1, "reason": "no_subscription"}]
     [rejected] = doc["rejected"]
     assert rejected["index"] == 3 and rejected["action"] == "trackActivity"
     assert rejected["subscription"] == "Track Activity" and rejected["status"] == 400
@@ -95,13 +95,14 @@ def test_custom_subscriptions_audience_placeholder_and_chunks(
         ("VIP contacts", ["u1", "u4"]), ("VIP contacts", ["u5"]), ("Purchases", ["u2"])]
     audience = doc["requests"][0]["body"][0]["audience"]
     assert audience["mode"] == "add" and "preview" in audience["id"] and "VIP" in audience["id"]
-    assert doc["filtered"] == [1, 4]
+    assert [f["index"] for f in doc["filtered"]] == [1, 4]
     assert [r["index"] for r in doc["rejected"]] == [3]
 
 
 def test_a_json_array_is_one_batch_too(files: Any, capsys: pytest.CaptureFixture[str]) -> None:
     status, doc = _preview(capsys, *files(CONFIG, json.dumps(EVENTS, indent=2)))
-    assert status == 0 and doc["filtered"] == [1] and len(doc["requests"]) == 2
+    assert status == 0 and [f["index"] for f in doc["filtered"]] == [1]
+    assert len(doc["requests"]) == 2
 
 
 @pytest.mark.parametrize(
@@ -158,7 +159,7 @@ def test_as_a_module_in_a_subprocess(files: Any) -> None:
     assert done.returncode == 0, done.stderr
     doc = json.loads(done.stdout)
     assert len(done.stdout.strip().splitlines()) == 1
-    assert doc["filtered"] == [1] and len(doc["requests"]) == 2
+    assert [f["index"] for f in doc["filtered"]] == [1] and len(doc["requests"]) == 2
     piped = subprocess.run(
         [sys.executable, "-m", "streamer", "preview", "--config", str(config), "--events", "-",
          "--compact"],
