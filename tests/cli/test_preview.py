@@ -174,3 +174,51 @@ def test_as_a_module_in_a_subprocess(files: Any) -> None:
         capture_output=True, text=True, timeout=60, env=env, cwd=root, check=False,
     )
     assert bad.returncode == 2 and "not valid JSON" in bad.stderr
+
+
+ONE_AT_A_TIME = """
+ortto:
+  api_key: pau-preview-key
+  integrations:
+    names: ["Ortto (Actions)"]
+subscriptions:
+  - name: Orders
+    subscribe: event frobnicates "x" or event starts_with "Order"
+    partnerAction: trackActivity
+    mapping:
+      user_id: {"@path": "$.userId"}
+      anonymous_id: {"@path": "$.anonymousId"}
+      ip: {"@path": "$.context.ip"}
+      event: {"@path": "$.event"}
+      enable_batching: false
+"""
+
+
+def test_one_at_a_time_integrations_and_warnings(
+    files: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    events = [
+        {"type": "track", "userId": "u1", "event": "Order Completed", "context": {"ip": ""}},
+        {"type": "track", "userId": "u2", "event": "Order Refunded",
+         "integrations": {"Ortto (Actions)": False}},
+        {"type": "track", "userId": "", "anonymousId": "a3", "event": "Order Placed",
+         "context": {"ip": "001.2.3.4"}},
+        {"type": "track", "userId": "u4", "event": "Order Shipped",
+         "integrations": {"All": False, "Ortto": True}},
+        {"type": "track", "userId": "u5", "event": "Signed Up"},
+    ]
+    status, doc = _preview(capsys, *files(ONE_AT_A_TIME, events))
+    assert status == 0
+    # One request per event; the single-event path drops top-level empty strings.
+    assert [r["body"] for r in doc["requests"]] == [
+        [{"user_id": "u1", "event": "Order Completed", "enable_batching": False}],
+        [{"anonymous_id": "a3", "ip": "001.2.3.4", "event": "Order Placed",
+          "enable_batching": False}],
+    ]
+    assert doc["filtered"] == [
+        {"index": 1, "reason": "integrations"},
+        {"index": 3, "reason": "integrations"},  # "Ortto" is not one of the names configured
+        {"index": 4, "reason": "no_subscription"},
+    ]
+    [warning] = doc["warnings"]
+    assert warning.startswith("subscriptions.0 ('Orders'): trigger: 'frobnicates'")
