@@ -25,10 +25,11 @@ and comparisons mean (the operator names are the ones Segment's parser itself pr
 :data:`INFIX_OPERATORS`). A word Segment does not know as an operator (``traits.x frobnicates
 "y"``) parses and never matches; so it is here, with a warning (:func:`parse_fql_warnings`)
 that the router reports at start-up. Segment also silently ignores a condition on a field it
-does not know (``messageId ends_with "4"``): that condition is dropped here too, with a warning,
-and a trigger (or a parenthesised group) left with no condition is refused, as Segment fails on
-it; an unknown field followed by ``contains`` or ``match`` is refused too (Segment reads the
-rest as a broken function call).
+does not know (``messageId ends_with "4"``, ``contains(type, "x")``: its functions take no
+``type``): that condition is dropped here too, with a warning, and a trigger (or a
+parenthesised group) left with no condition is refused, as Segment fails on it; an unknown
+field followed by ``contains`` or ``match`` is refused too (Segment reads the rest as a broken
+function call).
 
 Segment's parser accepts some other malformed text silently (it ignores a ``!`` before a
 comparison, keeps single quotes as part of the value, turns bare words into strings); a trigger
@@ -327,13 +328,23 @@ class _Parser:
             field_token,
         )
 
-    def function(self, cursor: _Cursor, *, negate: bool, in_group: bool) -> Comparison:
+    def function(
+        self, cursor: _Cursor, *, negate: bool, in_group: bool
+    ) -> Comparison | None:
         name_token = cursor.advance()
         self.expect(cursor, "lparen", f"'(' after {name_token.text}")
         field_token = cursor.current
-        root, path = self.field(cursor)
-        if root == "type":
-            raise self.fail(f"{name_token.text}() does not accept the field 'type'", field_token)
+        root = field_token.text.partition(".")[0]
+        # Segment's functions know event, name, userId and the nested roots; on another field
+        # (type included) the call parses and Segment keeps no condition: dropped, with a warning.
+        ignored = field_token.kind == "ident" and (
+            root == "type" or (root not in _TOP_FIELDS and root not in _NESTED_ROOTS)
+        )
+        path: tuple[str, ...] = ()
+        if ignored:
+            cursor.advance()
+        else:
+            root, path = self.field(cursor)
         self.expect(cursor, "comma", "','")
         value_token = self.expect(cursor, "string", "a double-quoted string")
         closing = cursor.current
@@ -342,6 +353,14 @@ class _Parser:
             cursor.advance()
         else:
             raise self.fail(f"expected ')', found {_shown(closing)}", closing)
+        if ignored:
+            self.ignored.append(field_token.text)
+            self.warn(
+                f"{name_token.text}() on the field {field_token.text!r}: Segment ignores this "
+                "condition (use event, name, userId, properties.*, traits.* or context.*)",
+                field_token,
+            )
+            return None
         text = value_token.text
         if name_token.text == "contains":
             return Comparison(root, path, "not_contains" if negate else "contains", text)

@@ -210,7 +210,8 @@ def test_the_predicate_does_not_touch_the_event() -> None:
         ('type = "a" type = "b"', "expected 'and', 'or'"),
         ('match(event, "a*b")', "one '*'"),
         ('match(event, "ab")', "one '*'"),
-        ('contains(type, "t")', "does not accept the field 'type'"),
+        ('contains(type, "t")', "no condition on a field Segment knows (unknown field 'type'"),
+        ('match(messageId, "m*")', "unknown field 'messageId'"),
         ('contains(event "t")', "expected ','"),
         ("properties.total > 1.", "decimal point"),
         ("properties.tags.0 = 1", "starting with a letter"),
@@ -305,6 +306,11 @@ def test_a_condition_on_an_unknown_field_is_ignored_as_segment_ignores_it() -> N
     (warning,) = trigger_warnings('type = "track" and messageId ends_with "zzz"')
     assert "unknown field 'messageId'" in warning
     assert "ignores" in warning
+    # The functions likewise: Segment's know no other field (not even type).
+    assert matches('type = "track" and contains(type, "zzz")')
+    assert matches('type = "track" and !match(messageId, "m*")')
+    (warning,) = trigger_warnings('type = "track" and contains(type, "zzz")')
+    assert "contains() on the field 'type'" in warning
     # Nothing left: Segment fails on such a trigger, and so does this one.
     with pytest.raises(MappingError, match="no condition on a field Segment knows"):
         compile_trigger('anonymousId not_starts_with ""')
