@@ -37,25 +37,23 @@ from ..actions import (
     audience_tags,
     item_checker,
     presets,
-    validator_for,
     without_empty_strings,
 )
 from ..config import MAX_SUBSCRIPTIONS, IntegrationsConfig, SubscriptionConfig
 from ..mapping import (
-    UNDEFINED,
     compile_mapping,
     compile_trigger,
     field_equality,
     trigger_warnings,
 )
+from ._checks import MAX_BATCH_ITEMS, SINGLE, mapping_problems, mapping_warnings, max_items_of
 from ._fused import fused_step
 from ._integrations import TurnedOff, integrations_check
-from ._types import TURNED_OFF, Accepted, Outcome, Rejected, Route, Skipped
+from ._route_code import route_function
+from ._types import Accepted, Outcome, Rejected, Route, Skipped
 
 __all__ = ["MAX_BATCH_ITEMS", "MAX_SUBSCRIPTIONS", "Router", "compile_router"]
 
-MAX_BATCH_ITEMS = 500
-"""The most items Ortto's Segment endpoints take in one request."""
 
 _Step = Callable[[Mapping[str, Any]], Outcome]
 _Trigger = Callable[[Mapping[str, Any]], bool]
@@ -104,10 +102,10 @@ class Router:
         self.routes = tuple(route for route, _, _, _ in steps)
         self.audience_names = tuple(audience_names)
         self._max_items = dict(zip(self.routes, max_items, strict=True))
-        self._alone = frozenset(r for r, limit in self._max_items.items() if limit == _SINGLE)
+        self._alone = frozenset(r for r, limit in self._max_items.items() if limit == SINGLE)
         self.unbatched = tuple(route.name for route in self.routes if route in self._alone)
         self.warnings = tuple(warnings)
-        self.route = _route_function(
+        self.route = route_function(
             [(eq, trigger, step) for _, eq, trigger, step in steps], turned_off
         )
 
@@ -160,7 +158,7 @@ def compile_router(
         trigger = _compile(compile_trigger, sub.trigger, f"{label}: trigger", problems)
         mapping = _compile(compile_mapping, sub.mapping, f"{label}: mapping", problems)
         if action is not None:
-            problems.extend(f"{label}: {p}" for p in _mapping_problems(action, sub.mapping))
+            problems.extend(f"{label}: {p}" for p in mapping_problems(action, sub.mapping))
         audience = None
         if sub.audience is not None:
             audience = sub.audience.strip()
@@ -183,12 +181,12 @@ def compile_router(
             audience=audience or None,
             config_hash=config_hash(sub),
         )
-        limit = _max_items(sub.mapping)
+        limit = max_items_of(sub.mapping)
         if audience and audience_id is None:
             step = _unresolved_step(route)
         else:
             step = _make_step(
-                route, mapping, action, audience_id, sub.mapping, single=limit == _SINGLE
+                route, mapping, action, audience_id, sub.mapping, single=limit == SINGLE
             )
         # The trigger compiled, so it parses: its shape is read here once for the router.
         steps.append((route, field_equality(sub.trigger), trigger, step))
@@ -196,7 +194,7 @@ def compile_router(
         warnings.extend(f"{label}: trigger: {w}" for w in trigger_warnings(sub.trigger))
         warnings.extend(
             f"{label}: {w}"
-            for w in _mapping_warnings(action, sub.mapping, single=limit == _SINGLE)
+            for w in mapping_warnings(action, sub.mapping, single=limit == SINGLE)
         )
     if problems:
         summary = "invalid subscriptions:\n  " + "\n  ".join(problems)
@@ -234,71 +232,6 @@ def _compile(
     except (TypeError, ValueError) as exc:  # a compiler bug must still name the subscription
         problems.append(f"{label}: {type(exc).__name__}: {exc}")
     return None
-
-
-def _mapping_problems(action: Action, mapping: Mapping[str, Any]) -> list[str]:
-    """Keys that are not fields of the action, and literal values their field refuses."""
-    problems: list[str] = []
-    validator = validator_for(action)
-    for key, value in mapping.items():
-        if key.startswith("@"):
-            continue  # a directive at the top: the engine has judged it
-        field = action.field(key)
-        if field is None:
-            fields = ", ".join(f.key for f in action.fields)
-            problems.append(f"mapping: {key!r} is not a field of {action.name} (fields: {fields})")
-            continue
-        if field.properties is not None and not field.additional_properties and isinstance(
-            value, Mapping
-        ):
-            # An object written out for a closed field (location): Segment would drop the
-            # other keys silently; here a misspelt key is a start-up error.
-            allowed = [p.key for p in field.properties]
-            problems.extend(
-                f"mapping: {key}: {sub!r} is not one of {', '.join(allowed)}"
-                for sub in value
-                if sub not in allowed and not str(sub).startswith("@")
-            )
-        if value == "" and type(value) is str:
-            continue  # a field left blank: see _mapping_warnings
-        if value is None or isinstance(value, str | int | float | bool):
-            problems.extend(f"mapping: {key}: {p}" for p in validator.literal_problems(key, value))
-    return problems
-
-
-def _mapping_warnings(action: Action, mapping: Mapping[str, Any], *, single: bool) -> list[str]:
-    """Fields mapped to ``""`` (what Segment's editor saves for a field left blank) that make
-    every event fail.
-
-    Not start-up errors, as other literals the field refuses are: Segment accepts the mapping.
-    On the single-event path the key is dropped before validation (nothing to say); on the
-    batch path Segment, and so streamer, refuses each event with the field's message.
-    """
-    if single:
-        return []
-    validator = validator_for(action)
-    return [
-        f"mapping: {key}: the empty string refuses every event ({' '.join(found)})"
-        for key, value in mapping.items()
-        if value == "" and type(value) is str and action.field(key) is not None
-        for found in [validator.literal_problems(key, value)]
-        if found
-    ]
-
-
-_SINGLE = 0
-"""The batch size of a route sent one event at a time (see _max_items)."""
-
-
-def _max_items(mapping: Mapping[str, Any]) -> int:
-    # Segment sends one event per request when batching is off (_SINGLE; Router.max_items says
-    # 1), and honours a literal batch size.
-    if mapping.get("enable_batching") is False:
-        return _SINGLE
-    size = mapping.get("batch_size")
-    if isinstance(size, int | float) and not isinstance(size, bool) and size >= 1:
-        return min(int(size), MAX_BATCH_ITEMS)
-    return MAX_BATCH_ITEMS
 
 
 def _make_step(
@@ -378,88 +311,6 @@ def _settler(
         return accepted(route, clean)
 
     return settle
-
-
-def _route_function(
-    steps: Sequence[tuple[_Equality, _Trigger, _Step]], turned_off: TurnedOff | None
-) -> _RouteFunction:
-    """``[step(event) for _, trigger, step in steps if trigger(event)]``, written out.
-
-    A trigger that is ``field = "value"`` on a top-level field (the presets' ``type = ...``)
-    is written as a string comparison, and the field is read once for all such triggers.
-    First, unless ``turned_off`` is ``None``, the event's ``integrations`` object: one lookup
-    for the events without one.
-    """
-    namespace: dict[str, Any] = {"U": UNDEFINED, "off": turned_off, "OFF": TURNED_OFF}
-    prologue = ["def route(event):"]
-    if turned_off is not None:
-        prologue += ["    i = event.get('integrations')",
-                     "    if i is not None and off(i): return OFF"]
-    exclusive = _exclusive_equalities(steps)
-    if exclusive is not None:
-        return _dispatch_function(*exclusive, namespace, prologue)
-    lines = [*prologue, "    out = []", "    add = out.append"]
-    fields: dict[str, str] = {}
-    for n, (equality, trigger, step) in enumerate(steps):
-        namespace[f"s{n}"] = step
-        if equality is None:
-            namespace[f"t{n}"] = trigger
-            lines.append(f"    if t{n}(event): add(s{n}(event))")
-            continue
-        field, value = equality
-        var = fields.get(field)
-        if var is None:
-            var = fields[field] = f"f{len(fields)}"
-            # Segment's `=` needs a string: anything else equals no value.
-            lines += [f"    {var} = event.get({field!r}, U)",
-                      f"    if {var}.__class__ is not str: {var} = None"]
-        lines.append(f"    if {var} == {value!r}: add(s{n}(event))")
-    lines.append("    return out")
-    return _define(lines, namespace)
-
-
-def _exclusive_equalities(
-    steps: Sequence[tuple[_Equality, _Trigger, _Step]],
-) -> tuple[str, dict[str, _Step]] | None:
-    """``(field, {value: step})`` when every trigger is ``field = "value"`` on one field with
-    distinct values (the presets): at most one subscription can match an event."""
-    field = None
-    by_value: dict[str, _Step] = {}
-    for equality, _, step in steps:
-        if equality is None or (field is not None and equality[0] != field):
-            return None
-        field, value = equality
-        if value in by_value:
-            return None
-        by_value[value] = step
-    return None if field is None else (field, by_value)
-
-
-def _dispatch_function(
-    field: str, by_value: dict[str, _Step], namespace: dict[str, Any], prologue: list[str]
-) -> _RouteFunction:
-    """The router of exclusive triggers: one read of the field, at most one step."""
-    lines = [*prologue, f"    value = event.get({field!r}, U)"]
-    if len(by_value) <= 4:
-        # A few string comparisons are cheaper than hashing the value.
-        lines.append("    if value.__class__ is str:")
-        for n, (value, step) in enumerate(by_value.items()):
-            namespace[f"s{n}"] = step
-            lines.append(f"        if value == {value!r}: return [s{n}(event)]")
-        lines.append("    return []")
-    else:
-        namespace["steps"] = by_value
-        lines += [
-            "    step = steps.get(value) if value.__class__ is str else None",
-            "    return [] if step is None else [step(event)]",
-        ]
-    return _define(lines, namespace)
-
-
-def _define(lines: list[str], namespace: dict[str, Any]) -> _RouteFunction:
-    exec(compile("\n".join(lines) + "\n", "<router>", "exec"), namespace)
-    route: _RouteFunction = namespace["route"]
-    return route
 
 
 def _unresolved_step(route: Route) -> _Step:
