@@ -14,8 +14,9 @@ Keys are compared exactly (``"ortto"`` is not ``"Ortto"``). The destination's na
 ``ortto.integrations.names`` (default ``["Ortto (Actions)", "Ortto"]``); the first one present
 in the object decides. ``ortto.integrations.honour: false`` ignores the object.
 
-Lifecycle: :func:`integrations_check` runs once at start-up; the router calls the function it
-returns only for events that carry ``integrations`` (one dict lookup for the others).
+Lifecycle: :func:`integration_names` runs once at start-up; the router's generated function
+calls :func:`~streamer.actions._scan.turns_off` (compiled with the other per-event scans) with
+those names, only for events that carry ``integrations`` (one dict lookup for the others).
 """
 
 from __future__ import annotations
@@ -23,30 +24,28 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ..actions._scan import turns_off
 from ..config import IntegrationsConfig
 
-__all__ = ["integrations_check"]
+__all__ = ["integration_names", "integrations_check"]
 
 TurnedOff = Callable[[Any], bool]
 """``turned_off(integrations)``: whether this ``integrations`` value turns the destination off."""
 
 
-def integrations_check(config: IntegrationsConfig | None) -> TurnedOff | None:
-    """The check of an event's ``integrations`` value, or ``None`` when it is ignored.
+def integration_names(config: IntegrationsConfig | None) -> tuple[str, ...] | None:
+    """The destination's names to look up, or ``None`` when the object is ignored.
 
     ``None`` as ``config``: the defaults (honoured, the default names).
     """
     config = IntegrationsConfig() if config is None else config
-    if not config.honour:
+    return tuple(config.names) if config.honour else None
+
+
+def integrations_check(config: IntegrationsConfig | None) -> TurnedOff | None:
+    """``turned_off(integrations)`` for these settings, or ``None`` when the object is ignored
+    (what the router's generated function tests, as one callable)."""
+    names = integration_names(config)
+    if names is None:
         return None
-    names = tuple(config.names)
-
-    def turned_off(integrations: Any) -> bool:
-        if type(integrations) is not dict:
-            return False  # Segment reads keys of an object only: anything else turns nothing off
-        for name in names:
-            if name in integrations:
-                return integrations[name] is False
-        return integrations.get("All") is False
-
-    return turned_off
+    return lambda integrations: turns_off(integrations, names)

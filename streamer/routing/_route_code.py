@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from ..actions._scan import turns_off
 from ..mapping import UNDEFINED
-from ._integrations import TurnedOff
 from ._types import TURNED_OFF, Outcome
 
-__all__ = ["INTEGRATIONS_PROLOGUE", "route_function"]
+__all__ = ["route_function"]
 
 _Step = Callable[[Mapping[str, Any]], Outcome]
 _Trigger = Callable[[Mapping[str, Any]], bool]
@@ -24,26 +24,29 @@ _Equality = tuple[str, str] | None
 _RouteFunction = Callable[[Mapping[str, Any]], list[Outcome]]
 
 
-INTEGRATIONS_PROLOGUE = [
+# One look-up for an event without `integrations` (most); else one call of the compiled check.
+_INTEGRATIONS_PROLOGUE = [
     "    i = event.get('integrations')",
-    "    if i.__class__ is dict and False in i.values() and off(i): return OFF",
+    "    if i is not None and off(i, NAMES): return OFF",
 ]
 
 
 def route_function(
-    steps: Sequence[tuple[_Equality, _Trigger, _Step]], turned_off: TurnedOff | None
+    steps: Sequence[tuple[_Equality, _Trigger, _Step]], names: tuple[str, ...] | None
 ) -> _RouteFunction:
     """``[step(event) for _, trigger, step in steps if trigger(event)]``, written out.
 
     A trigger that is ``field = "value"`` on a top-level field (the presets' ``type = ...``)
     is written as a string comparison, and the field is read once for all such triggers.
-    First, unless ``turned_off`` is ``None``, the event's ``integrations`` object: one lookup
-    for the events without one.
+    First, unless ``names`` is ``None``, the event's ``integrations`` object (does it turn off
+    the destination called ``names``?): one lookup for the events without one.
     """
-    namespace: dict[str, Any] = {"U": UNDEFINED, "off": turned_off, "OFF": TURNED_OFF}
+    namespace: dict[str, Any] = {
+        "U": UNDEFINED, "off": turns_off, "NAMES": names, "OFF": TURNED_OFF,
+    }
     prologue = ["def route(event):"]
-    if turned_off is not None:
-        prologue += INTEGRATIONS_PROLOGUE
+    if names is not None:
+        prologue += _INTEGRATIONS_PROLOGUE
     exclusive = _exclusive_equalities(steps)
     if exclusive is not None:
         return _dispatch_function(*exclusive, namespace, prologue)

@@ -48,7 +48,7 @@ from ..mapping import (
 )
 from ._checks import MAX_BATCH_ITEMS, SINGLE, mapping_problems, mapping_warnings, max_items_of
 from ._fused import fused_step
-from ._integrations import TurnedOff, integrations_check
+from ._integrations import integration_names
 from ._route_code import route_function
 from ._types import Accepted, Outcome, Rejected, Route, Skipped
 
@@ -97,7 +97,7 @@ class Router:
         audience_names: Sequence[str],
         max_items: Sequence[int],
         warnings: Sequence[str] = (),
-        turned_off: TurnedOff | None = None,
+        integrations: tuple[str, ...] | None = None,
     ) -> None:
         self.routes = tuple(route for route, _, _, _ in steps)
         self.audience_names = tuple(audience_names)
@@ -106,7 +106,7 @@ class Router:
         self.unbatched = tuple(route.name for route in self.routes if route in self._alone)
         self.warnings = tuple(warnings)
         self.route = route_function(
-            [(eq, trigger, step) for _, eq, trigger, step in steps], turned_off
+            [(eq, trigger, step) for _, eq, trigger, step in steps], integrations
         )
 
     def max_items(self, route: Route) -> int:
@@ -199,7 +199,7 @@ def compile_router(
     if problems:
         summary = "invalid subscriptions:\n  " + "\n  ".join(problems)
         raise ConfigError(summary, problems=problems)
-    return Router(steps, audience_names, limits, warnings, integrations_check(integrations))
+    return Router(steps, audience_names, limits, warnings, integration_names(integrations))
 
 
 def config_hash(sub: SubscriptionConfig) -> str:

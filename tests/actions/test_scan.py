@@ -161,3 +161,30 @@ def test_arrays_are_not_entered() -> None:
     for scan in (PURE, _scan):
         assert scan.has_empty_key({"a": [{"": 1}]}) is False
         assert scan.without_empty_keys(item) == {"a": [{"": 1}], "b": {"c": {"d": 3}}}
+
+
+_NAMES = ("Ortto (Actions)", "Ortto")
+_INTEGRATIONS: list[tuple[Any, bool]] = [
+    (None, False), ({}, False), ([], False), ("Ortto", False), (False, False),
+    ({"All": False}, True), ({"All": True}, False), ({"All": 0}, False), ({"all": False}, False),
+    ({"Ortto (Actions)": False}, True), ({"Ortto": False}, True), ({"ortto": False}, False),
+    ({"All": False, "Ortto": True}, False), ({"All": False, "Ortto (Actions)": {}}, False),
+    ({"All": True, "Ortto": False}, True), ({"Ortto (Actions)": None, "All": False}, False),
+    ({"Ortto (Actions)": True, "Ortto": False}, False), ({"Ortto (Actions)": "false"}, False),
+]
+
+
+@pytest.mark.parametrize("scan", FLAVOURS)
+def test_turns_off(scan: ModuleType) -> None:
+    for integrations, off in _INTEGRATIONS:
+        assert scan.turns_off(integrations, _NAMES) is off, integrations
+    assert scan.turns_off({"Mine": False}, ("Mine",)) is True
+    assert scan.turns_off({"Ortto": False}, ("Mine",)) is False
+    assert scan.turns_off({"All": False}, ()) is True
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(["All", "Ortto", "Ortto (Actions)", "x"]),
+                       st.one_of(st.booleans(), st.none(), st.integers(0, 1), st.just({}))))
+def test_both_flavours_agree_on_integrations(integrations: dict[str, Any]) -> None:
+    assert PURE.turns_off(integrations, _NAMES) is _scan.turns_off(integrations, _NAMES)
