@@ -4,10 +4,12 @@
   (``upsertContactProfile`` -> ``POST /v1/identify``, ``trackActivity`` -> ``POST /v1/track``).
 - :func:`presets` gives the default subscriptions (used when a configuration lists none).
 - :func:`compile_processor` turns an action (and an audience id) into the per-item procedure:
-  validate as Segment does, clean, apply the action's rules, attach the audience.
+  validate as Segment does, clean, apply the action's rules, attach the audience;
+  ``single=True`` is the single-event path (a mapping with ``enable_batching: false``), which
+  first drops top-level empty strings (:func:`without_empty_strings`).
 """
 
-from ._clean import clean_item
+from ._clean import clean_item, without_empty_strings
 from ._model import NO_DEFAULT, Action, Field, FieldType, Preset, Refusal, Skip, Verdict
 from ._process import (
     AUDIENCE_MODES,
@@ -49,4 +51,5 @@ __all__ = [
     "item_checker",
     "presets",
     "validator_for",
+    "without_empty_strings",
 ]

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Any
 
+from ._clean import without_empty_strings
 from ._model import Action, Verdict
 from ._specialise import ItemChecker, general_checker, specialise
 from ._validate import Validator
@@ -61,13 +62,17 @@ def compile_processor(
     audience_id: str | None = None,
     *,
     mapping: Mapping[str, Any] | None = None,
+    single: bool = False,
 ) -> Processor:
     """The per-item procedure of ``action``, with its audience id (if any) bound in.
 
     Given the ``mapping`` that produces the items, validation is specialised for it. (The
     router composes the same parts into its per-route step, so as to make one call less.)
+    ``single``: the action's single-event path (Segment's ``Action.execute``, for a mapping
+    whose ``enable_batching`` is false), which drops top-level ``""`` values before validating.
     """
-    check = item_checker(action, mapping)
+    checker = item_checker(action, None if single else mapping)
+    check = (lambda item: checker(without_empty_strings(item))) if single else checker
     prepare = action.prepare
     tags = audience_tags(audience_id) if audience_id else None
 

@@ -1,4 +1,5 @@
-"""The per-item scans every accepted event pays for: empty keys, IPv4 and date-time formats.
+"""The per-item scans every accepted event pays for: empty keys, IPv4 and date-time formats, and
+the per-event check of an event's ``integrations`` object.
 
 These few functions run on every item of the hot path and do nothing dynamic, so the build
 compiles this module to C with mypyc (see ``setup.py``), which makes them 2-4x cheaper in
@@ -24,6 +25,7 @@ __all__ = [
     "has_empty_key",
     "is_date_time",
     "is_ipv4",
+    "turns_off",
     "without_empty_keys",
 ]
 
@@ -54,9 +56,15 @@ def without_empty_keys(obj: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-# --- ipv4 (ajv-formats: four decimal octets, "0" to "255", no leading zeros) --------------------
+# --- ipv4 (ajv-formats 2.1.1: four dotted decimal octets of one to three digits, at most 255) ---
 
-_OCTETS: Final = frozenset(str(n) for n in range(256))
+# ajv-formats 2.1.1 tests each octet with ``25[0-5]|2[0-4]\d|[01]?\d\d?`` in one ``^...$`` pattern
+# (no ``m`` flag: ``$`` is the end of the text, a trailing newline fails). An octet is one to
+# three ASCII digits worth at most 255, so leading zeros are fine (``001``, ``00``) but a fourth
+# digit is not (``0001``); these are the 366 strings that spelling accepts.
+_OCTETS: Final = frozenset(
+    f"{n:0{width}d}" for width in (1, 2, 3) for n in range(min(256, 10**width))
+)
 
 
 def _ipv4_by_parts(text: str) -> bool:
@@ -79,31 +87,42 @@ def _ipv4_by_chars(text: str) -> bool:
     dots = 0
     value = 0
     digits = 0
-    leading_zero = False
     for i in range(size):
         code = ord(text[i])
         if 48 <= code <= 57:
-            if leading_zero:
-                return False  # "01": a zero can only be an octet on its own
-            if digits == 0:
-                leading_zero = code == 48
             digits += 1
             value = value * 10 + code - 48
-            if value > 255:
+            if digits > 3 or value > 255:
                 return False
         elif code == 46 and digits > 0 and dots < 3:
             dots += 1
             value = 0
             digits = 0
-            leading_zero = False
         else:
             return False
     return dots == 3 and digits > 0
 
 
-# The ``ipv4`` format of ajv-formats: four decimal octets without leading zeros. Chosen once
-# here, not per call: interpreted, a wrapper would cost a frame per item.
+# The ``ipv4`` format of ajv-formats 2.1.1. Chosen once here, not per call: interpreted, a
+# wrapper would cost a frame per item.
 is_ipv4: Final = _ipv4_by_chars if COMPILED else _ipv4_by_parts
+
+
+# --- integrations (Segment's rule; see streamer/routing/_integrations.py) -------------------------
+
+
+def turns_off(integrations: Any, names: tuple[str, ...]) -> bool:
+    """Whether an event's ``integrations`` value turns off the destination called ``names``.
+
+    The first of ``names`` present decides (only the boolean ``false`` turns it off), else
+    ``All`` does (``false``: off); a value that is not an object turns nothing off.
+    """
+    if not isinstance(integrations, dict):
+        return False
+    for name in names:
+        if name in integrations:
+            return integrations[name] is False
+    return integrations.get("All") is False
 
 
 # --- date-time (ajv-formats 2.x, "full" mode) ---------------------------------------------------

@@ -46,7 +46,12 @@ async def build_pipeline(
         rate=TokenBucket(config.delivery.rate_per_s),
     )
     try:
-        router = compile_router(config.subscriptions)
+        router = compile_router(config.subscriptions, integrations=ortto.integrations)
+        for warning in router.warnings:
+            log.warning("%s", warning)
+        if router.unbatched and config.delivery.rate_per_s is not None:
+            log.warning("subscriptions %s send one request per event (enable_batching: false): "
+                        "each counts against delivery.rate_per_s", ", ".join(router.unbatched))
         if ortto.check_key:
             await _check_key(client, ortto.startup_timeout_s)
         router = await _bind_audiences(client, router)

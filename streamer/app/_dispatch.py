@@ -3,8 +3,10 @@
 Per message: decode, route (triggers and mappings compiled at start-up), then register the
 message with the offset tracker with as many pieces of work as it produced. Accepted items are
 serialised once and go to their route's window; rejected ones go to the dead-letter writer;
-skipped ones settle at once. A message that matched nothing is done at once and allocates
-nothing in the tracker.
+skipped ones settle at once. A message that matched nothing, or whose ``integrations`` object
+turns this destination off (the router returns ``TURNED_OFF`` for it), is done at once and
+allocates nothing in the tracker; ``streamer_filtered_messages_total`` counts both, by ``reason``
+(``no_subscription``, ``integrations``).
 
 Counters are added once per poll batch, not per message.
 """
@@ -22,7 +24,7 @@ from ..batching import Batcher
 from ..deadletter import DeadLetterWriter, Rejection
 from ..observability import Metrics
 from ..offsets import OffsetTracker, PartitionOffsets
-from ..routing._types import Accepted, Rejected
+from ..routing._types import TURNED_OFF, Accepted, Rejected
 from ..source import Decoder
 
 __all__ = ["Dispatcher"]
@@ -53,6 +55,9 @@ class Dispatcher:
         self._clock = clock
         self.consumed = 0
         self.filtered = 0
+        """Messages done at once without an outcome, both reasons together."""
+        self.turned_off = 0
+        """Of those, the ones whose ``integrations`` turned this destination off."""
         self.rejected_local = 0
 
     def process(self, messages: list[Any]) -> None:
@@ -62,7 +67,7 @@ class Dispatcher:
         max_item, max_event = self._batcher.max_item_bytes, self._max_event_bytes
         dumps = orjson.dumps
         per_topic: dict[str, int] = {}
-        filtered = skipped = run = 0
+        filtered = turned_off = skipped = run = 0
         # Fetches come in runs of one partition: look its state up once per run.
         last_topic, last_partition = "", -1
         state: PartitionOffsets | None = None
@@ -100,7 +105,10 @@ class Dispatcher:
                 continue
             if not outcomes:
                 state.dispatch(offset, 0)
-                filtered += 1
+                if outcomes is TURNED_OFF:
+                    turned_off += 1
+                else:
+                    filtered += 1
                 continue
             ticket = state.dispatch(offset, len(outcomes), now, message)
             assert ticket is not None  # parts > 0
@@ -134,8 +142,12 @@ class Dispatcher:
             self._metrics.consumed.labels(topic).inc(count)
             self.consumed += count
         if filtered:
-            self._metrics.filtered.inc(filtered)
+            self._metrics.filtered.labels("no_subscription").inc(filtered)
             self.filtered += filtered
+        if turned_off:
+            self._metrics.filtered.labels("integrations").inc(turned_off)
+            self.filtered += turned_off
+            self.turned_off += turned_off
 
     def _rejection(
         self, route: Any, status: int, message: str, reason: str, event: dict[str, Any]

@@ -83,9 +83,9 @@ class DryRun:
         self._started = time.monotonic()
         assert self.config.kafka is not None
         subscriptions = self.config.subscriptions
-        names = compile_router(subscriptions).audience_names
-        router = compile_router(
-            subscriptions, audience_ids={n: _PLACEHOLDER.format(name=n) for n in names}
+        router = compile_router(subscriptions, integrations=self.config.ortto.integrations)
+        router = router.with_audience_ids(
+            {n: _PLACEHOLDER.format(name=n) for n in router.audience_names}
         )
         source = self.source = RangeSource(
             self.config.kafka, _NoGroup(), self.ranges, rate_per_s=self.options.rate_per_s

@@ -29,7 +29,7 @@ def main(args: argparse.Namespace) -> int:
     warnings: list[str] = []
     try:
         config = load_config(args.config, warnings=warnings)
-        router = compile_router(config.subscriptions)
+        router = compile_router(config.subscriptions, integrations=config.ortto.integrations)
     except ConfigError as exc:
         print(f"streamer check: {args.config}: invalid configuration:", file=sys.stderr)
         for problem in exc.problems:
@@ -47,6 +47,10 @@ def main(args: argparse.Namespace) -> int:
     if router.audience_names:
         print(f"  audiences      {', '.join(router.audience_names)} (found or created at start)")
     print(f"  topics         {topics}")
+    warnings.extend(router.warnings)
+    if router.unbatched and config.delivery.rate_per_s is not None:
+        warnings.append(f"subscriptions {', '.join(router.unbatched)} send one request per event "
+                        "(enable_batching: false): each counts against delivery.rate_per_s")
     print(f"  warnings       {len(warnings)}")
     for warning in warnings:
         print(f"    {warning}")

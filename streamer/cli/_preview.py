@@ -8,11 +8,19 @@ single JSON array. The configuration is the one ``streamer run`` reads; only ``o
      "rejected": [{"index": 3, "subscription": "...", "action": "trackActivity",
                    "status": 400, "message": "..."}],
      "skipped": [{"index": 4, "subscription": "...", "action": "trackActivity", "reason": "..."}],
-     "filtered": [5, 7]}
+     "filtered": [{"index": 5, "reason": "no_subscription"},
+                  {"index": 7, "reason": "integrations"}],
+     "warnings": ["subscriptions.1 ('Orders'): trigger: ..."]}
 
-Indexes count events from 0 in file order. Audience ids come from Ortto at run time; preview
-never calls Ortto, so an item's ``audience.id`` is a placeholder that names the audience and
-cannot be mistaken for a real id: ``<preview: id of audience 'VIP'>``.
+Indexes count events from 0 in file order. A filtered event is not sent: it matched no
+subscription (``no_subscription``), or its ``integrations`` object turns this destination off
+(``integrations``; see ``ortto.integrations``). A subscription whose mapping says
+``enable_batching: false`` has one request per event, as Segment sends them. ``warnings`` are
+the router's start-up warnings (what Segment accepts but ignores or never matches).
+
+Audience ids come from Ortto at run time; preview never calls Ortto, so an item's
+``audience.id`` is a placeholder that names the audience and cannot be mistaken for a real id:
+``<preview: id of audience 'VIP'>``.
 
 Exit status: 0 when the preview was printed (rejected events included), 2 when the
 configuration or the events file cannot be used (the problems go to stderr).
@@ -57,7 +65,7 @@ def main(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.config, require_kafka=False)
         subscriptions = config.subscriptions
-        router = compile_router(subscriptions)
+        router = compile_router(subscriptions, integrations=config.ortto.integrations)
         router = router.with_audience_ids(
             {n: placeholder_audience_id(n) for n in router.audience_names}
         )
@@ -87,7 +95,10 @@ def main(args: argparse.Namespace) -> int:
              "reason": s.reason}
             for s in plan.skipped
         ],
-        "filtered": plan.filtered,
+        "filtered": [
+            {"index": index, "reason": plan.filtered_reason(index)} for index in plan.filtered
+        ],
+        "warnings": list(router.warnings),
     }
     option = 0 if args.compact else orjson.OPT_INDENT_2
     sys.stdout.buffer.write(orjson.dumps(document, option=option) + b"\n")

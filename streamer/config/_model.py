@@ -32,6 +32,7 @@ __all__ = [
     "BatchingConfig",
     "Config",
     "DeliveryConfig",
+    "IntegrationsConfig",
     "KafkaConfig",
     "LoggingConfig",
     "MetricsConfig",
@@ -160,6 +161,22 @@ def _allowed(properties: dict[str, Any], refused: Mapping[str, str]) -> dict[str
     return properties
 
 
+class IntegrationsConfig(_Section):
+    """How an event's ``integrations`` object turns this destination off (as Segment does)."""
+
+    names: list[str] = Field(default_factory=lambda: ["Ortto (Actions)", "Ortto"], min_length=1)
+    """The destination's keys in ``integrations``, compared exactly; the first present decides."""
+    honour: bool = True
+    """``false``: ignore the object, deliver every event."""
+
+    @field_validator("names")
+    @classmethod
+    def _names_not_blank(cls, names: list[str]) -> list[str]:
+        if any(not n.strip() for n in names):
+            raise ValueError("names must not be blank")
+        return names
+
+
 class OrttoConfig(_Section):
     api_key: str = Field(min_length=1, repr=False)
     endpoint: str | None = None
@@ -170,6 +187,7 @@ class OrttoConfig(_Section):
     """Call ``GET /v1/me`` at start-up: a refused key is a start-up error."""
     startup_timeout_s: float = Field(default=60.0, ge=0)
     """How long start-up keeps trying to reach Ortto (a refused key fails at once)."""
+    integrations: IntegrationsConfig = Field(default_factory=IntegrationsConfig)
 
 
 class BatchingConfig(_Section):

@@ -21,7 +21,7 @@ from .._exceptions import MappingError
 from ._codegen import Entry, Program
 from ._compile import Mapper, compile_mapping, mapping_program
 from ._js import UNDEFINED
-from ._trigger import Trigger, compile_trigger, field_equality
+from ._trigger import Trigger, compile_trigger, field_equality, trigger_warnings
 
 __all__ = [
     "UNDEFINED",
@@ -34,4 +34,5 @@ __all__ = [
     "compile_trigger",
     "field_equality",
     "mapping_program",
+    "trigger_warnings",
 ]

@@ -4,7 +4,7 @@ The grammar is the subset Segment's ``@segment/destination-subscriptions`` under
 
     trigger    := term (("and" | "or") term)*
     term       := "(" term (("and" | "or") term)* ")" | ["!"] function | comparison
-    comparison := field ("=" | "!=" | "<" | "<=" | ">" | ">=") value
+    comparison := field (("=" | "!=" | "<" | "<=" | ">" | ">=") | word) value
     function   := ("contains" | "match") "(" field "," string ")"
     field      := type | event | name | userId | (properties | traits | context) "." path
     value      := "double-quoted string" | number | true | false | null
@@ -18,11 +18,24 @@ Segment must select the same events here:
   (``properties.x = 5`` only matches numbers, ``event = null`` compares with the string
   ``"null"``, ...); see :mod:`._trigger` for the evaluation of each.
 
-Segment's parser accepts some malformed text silently (it drops unknown fields, ignores a
-``!`` before a comparison, keeps single quotes as part of the value, turns bare words into
-strings); a trigger like that selects events nobody intended, so it is rejected here with a
-:class:`MappingError` naming the column and the reason. Parenthesised groups cannot nest, as
-in Segment (whose parser fails on them).
+Segment's parser takes the token after a field as its operator, whatever it is, so a word
+there is an *infix operator*: ``traits.email contains "x"``, ``event starts_with "Order"``,
+``name not_ends_with "ed"``, ``properties.total number_equals 3`` mean what the function forms
+and comparisons mean (the operator names are the ones Segment's parser itself produces, see
+:data:`INFIX_OPERATORS`). A word Segment does not know as an operator (``traits.x frobnicates
+"y"``) parses and never matches; so it is here, with a warning (:func:`parse_fql_warnings`)
+that the router reports at start-up. Segment also silently ignores a condition on a field it
+does not know (``messageId ends_with "4"``, ``contains(type, "x")``: its functions take no
+``type``): that condition is dropped here too, with a warning, and a trigger (or a
+parenthesised group) left with no condition is refused, as Segment fails on it; an unknown
+field followed by ``contains`` or ``match`` is refused too (Segment reads the rest as a broken
+function call).
+
+Segment's parser accepts some other malformed text silently (it ignores a ``!`` before a
+comparison, keeps single quotes as part of the value, turns bare words into strings); a trigger
+like that selects events nobody intended, so it is rejected here with a :class:`MappingError`
+naming the column and the reason. Parenthesised groups cannot nest, as in Segment (whose parser
+fails on them).
 """
 
 from __future__ import annotations
@@ -32,10 +45,14 @@ from itertools import pairwise
 from typing import Literal
 
 from .._exceptions import MappingError
+from ._fql_lexer import Token as _Token
+from ._fql_lexer import error as _error
+from ._fql_lexer import tokenize
 from ._js import number_to_string
 from ._paths import split_fql_path
 
-__all__ = ["Comparison", "Group", "Node", "parse_fql"]
+__all__ = ["INFIX_OPERATORS", "NEVER", "Comparison", "Group", "Node", "parse_fql",
+           "parse_fql_warnings"]
 
 Scalar = str | float | bool | None
 
@@ -62,122 +79,16 @@ _TOP_FIELDS = frozenset({"type", "event", "name", "userId"})
 _NESTED_ROOTS = frozenset({"properties", "traits", "context"})
 _FUNCTIONS = frozenset({"contains", "match"})
 _COMPARATORS = frozenset({"=", "!=", "<", "<=", ">", ">="})
-_IDENT_START = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_\\")
-_IDENT_PART = _IDENT_START | frozenset("0123456789-")
-_DIGITS = frozenset("0123456789")
-
-
-@dataclass(frozen=True, slots=True)
-class _Token:
-    kind: str  # ident, string, number, op, not, conj, lparen, rparen, comma, end
-    text: str
-    position: int
-
-
-class _Lexer:
-    def __init__(self, source: str) -> None:
-        self.source = source
-        self.tokens: list[_Token] = []
-
-    def fail(self, why: str, position: int) -> MappingError:
-        return _error(self.source, why, position)
-
-    def run(self) -> list[_Token]:
-        source, i, n = self.source, 0, len(self.source)
-        while i < n:
-            char = source[i]
-            if char.isspace():
-                i += 1
-            elif char in "(),":
-                kind = {"(": "lparen", ")": "rparen", ",": "comma"}[char]
-                self.tokens.append(_Token(kind, char, i))
-                i += 1
-            elif char in "=<>!":
-                i = self._operator(i)
-            elif char in "\"'":
-                i = self._string(i)
-            elif char in _DIGITS or (
-                char in "+-." and i + 1 < n and source[i + 1] in _DIGITS | {"."}
-            ):
-                i = self._number(i)
-            elif char in _IDENT_START:
-                i = self._ident(i)
-            else:
-                raise self.fail(f"unexpected character {char!r}", i)
-        self.tokens.append(_Token("end", "", n))
-        return self.tokens
-
-    def _operator(self, i: int) -> int:
-        two = self.source[i : i + 2]
-        if two == "==":
-            raise self.fail("'==' is not an FQL operator, use '='", i)
-        if two in ("!=", "<=", ">="):
-            self.tokens.append(_Token("op", two, i))
-            return i + 2
-        char = self.source[i]
-        self.tokens.append(_Token("not" if char == "!" else "op", char, i))
-        return i + 1
-
-    def _string(self, i: int) -> int:
-        quote = self.source[i]
-        if quote == "'":
-            raise self.fail(
-                "single-quoted strings are not supported (Segment keeps the quotes as part of "
-                "the value); use double quotes",
-                i,
-            )
-        end = self.source.find(quote, i + 1)
-        if end < 0:
-            raise self.fail("unterminated string", i)
-        self.tokens.append(_Token("string", self.source[i + 1 : end], i))
-        return end + 1
-
-    def _number(self, i: int) -> int:
-        source, j = self.source, i
-        if source[j] in "+-":
-            j += 1
-        start_digits = j
-        while j < len(source) and source[j] in _DIGITS:
-            j += 1
-        if j < len(source) and source[j] == ".":
-            j += 1
-            fraction = j
-            while j < len(source) and source[j] in _DIGITS:
-                j += 1
-            if j == fraction:
-                raise self.fail("a decimal point must be followed by digits", i)
-        if j == start_digits:
-            raise self.fail("malformed number", i)
-        if j < len(source) and (source[j] in _IDENT_PART or source[j] in ".\"'"):
-            raise self.fail("malformed number", i)
-        self.tokens.append(_Token("number", source[i:j], i))
-        return j
-
-    def _ident(self, i: int) -> int:
-        source, j, parts, segment = self.source, i, [], []
-        while True:
-            while j < len(source) and source[j] in _IDENT_PART:
-                if source[j] == "\\":
-                    if j + 1 >= len(source):
-                        raise self.fail("expected a character after '\\'", j)
-                    segment.append(source[j + 1])
-                    j += 2
-                else:
-                    segment.append(source[j])
-                    j += 1
-            parts.append("".join(segment))
-            if j < len(source) and source[j] == ".":
-                if j + 1 >= len(source) or source[j + 1] not in _IDENT_START:
-                    # Segment's lexer reads ".0" as a number: it cannot address array items.
-                    raise self.fail("expected a field name (starting with a letter) after '.'", j)
-                segment = []
-                j += 1
-                continue
-            break
-        name = ".".join(parts)
-        kind = "conj" if name in ("and", "or") else "ident"
-        self.tokens.append(_Token(kind, name, i))
-        return j
+_STRING_OPERATORS = frozenset({
+    "contains", "not_contains", "starts_with", "not_starts_with", "ends_with", "not_ends_with",
+})
+_NUMBER_OPERATORS = frozenset({"number_equals", "number_not_equals"})
+_VALUELESS_OPERATORS = frozenset({"exists", "not_exists", "is_true", "is_false"})
+INFIX_OPERATORS = _STRING_OPERATORS | _NUMBER_OPERATORS | _VALUELESS_OPERATORS
+"""The words Segment evaluates as operators when written after a field (``field word value``):
+the names its parser gives the comparisons and functions."""
+NEVER = "never"
+"""The operator of a condition Segment parses but cannot evaluate (an unknown infix word)."""
 
 
 class _Cursor:
@@ -211,6 +122,12 @@ class _Parser:
 
     def __init__(self, source: str) -> None:
         self.source = source
+        self.warnings: list[str] = []
+        self.ignored: list[str] = []
+        """The fields of the conditions dropped so far (Segment ignores them)."""
+
+    def warn(self, why: str, token: _Token) -> None:
+        self.warnings.append(f"{why} (at column {token.position + 1})")
 
     def fail(self, why: str, token: _Token) -> MappingError:
         return _error(self.source, why, token.position)
@@ -231,9 +148,11 @@ class _Parser:
         nodes: list[Node] = []
         operator: Literal["and", "or"] = "and"
         pending_close = 0
+        start, ignored_before = cursor.current, len(self.ignored)
         while True:
             node, truncated = self.term(cursor, in_group=in_group)
-            nodes.append(node)
+            if node is not None:
+                nodes.append(node)
             pending_close += truncated
             if cursor.exhausted:
                 break  # a function call took the group's end as its ')'
@@ -249,9 +168,18 @@ class _Parser:
             break
         if pending_close:
             raise self.fail("missing ')'", cursor.tokens[-1])
+        if not nodes:
+            # Segment's parser ends with no condition and fails ("Cannot read properties of
+            # undefined"): every condition here was on a field it ignores.
+            unknown = ", ".join(repr(name) for name in self.ignored[ignored_before:])
+            raise self.fail(
+                f"no condition on a field Segment knows (unknown field {unknown}; use type, "
+                "event, name, userId, properties.*, traits.* or context.*)",
+                start,
+            )
         return nodes[0] if len(nodes) == 1 else Group(operator, tuple(nodes))
 
-    def term(self, cursor: _Cursor, *, in_group: bool) -> tuple[Node, int]:
+    def term(self, cursor: _Cursor, *, in_group: bool) -> tuple[Node | None, int]:
         token = cursor.current
         if token.kind == "lparen":
             if in_group:
@@ -306,15 +234,36 @@ class _Parser:
             token,
         )
 
-    def comparison(self, cursor: _Cursor) -> Comparison:
+    def comparison(self, cursor: _Cursor) -> Comparison | None:
+        field_token = cursor.current
+        root = field_token.text.partition(".")[0]
+        if root not in _TOP_FIELDS and root not in _NESTED_ROOTS:
+            self.ignore_condition(cursor)
+            return None
         root, path = self.field(cursor)
-        operator_token = cursor.current
-        if operator_token.kind != "op":
-            raise self.fail(
-                f"expected an operator (=, !=, <, <=, >, >=), found {_shown(operator_token)}",
-                operator_token,
-            )
-        cursor.advance()
+        operator_token = self.operator(cursor)
+        value_token, value = self.value(cursor, operator_token)
+        if operator_token.kind == "op":
+            return _segment_operator(root, path, operator_token.text, value, value_token.kind)
+        return self.infix(root, path, operator_token, value)
+
+    def operator(self, cursor: _Cursor) -> _Token:
+        """A comparison sign, or a word: Segment takes the token after a field as its operator."""
+        token = cursor.current
+        if token.kind == "op" or (
+            token.kind == "ident"
+            and token.text not in _LITERALS
+            and "." not in token.text
+            and token.text.partition(".")[0] not in _TOP_FIELDS | _NESTED_ROOTS
+        ):
+            return cursor.advance()
+        raise self.fail(
+            f"expected an operator (=, !=, <, <=, >, >=, or a word such as contains), found "
+            f"{_shown(token)}",
+            token,
+        )
+
+    def value(self, cursor: _Cursor, operator_token: _Token) -> tuple[_Token, Scalar]:
         value_token = cursor.current
         value: Scalar
         if value_token.kind == "string":
@@ -330,15 +279,72 @@ class _Parser:
                 value_token,
             )
         cursor.advance()
-        return _segment_operator(root, path, operator_token.text, value, value_token.kind)
+        return value_token, value
 
-    def function(self, cursor: _Cursor, *, negate: bool, in_group: bool) -> Comparison:
+    def infix(
+        self, root: str, path: tuple[str, ...], operator_token: _Token, value: Scalar
+    ) -> Comparison:
+        """``field word value``, translated as Segment's parser translates it."""
+        operator = operator_token.text
+        if operator not in INFIX_OPERATORS:
+            self.warn(
+                f"{operator!r} is not an operator Segment knows: the condition never matches",
+                operator_token,
+            )
+            return Comparison(root, path, NEVER, None)
+        if operator in _VALUELESS_OPERATORS:
+            return Comparison(root, path, operator, None)
+        if operator in _STRING_OPERATORS or root not in _NESTED_ROOTS:
+            # The string operators compare with the value's string form; so does every
+            # operator on type, event, name and userId.
+            return Comparison(root, path, operator, _js_string(value))
+        return Comparison(root, path, operator, "null" if value is None else value)
+
+    def ignore_condition(self, cursor: _Cursor) -> None:
+        """A condition on a field Segment does not know: it skips its tokens, so it is dropped."""
+        field_token = cursor.advance()
+        if field_token.text in _FUNCTIONS | {"and", "or"}:  # pragma: no cover - lexed otherwise
+            raise self.fail(f"expected a field, found {_shown(field_token)}", field_token)
+        following = cursor.current
+        if following.kind == "ident" and following.text in _FUNCTIONS:
+            raise self.fail(
+                f"unknown field {field_token.text!r} before {following.text}: Segment reads "
+                f"{following.text} as a function call here and fails; use type, event, name, "
+                "userId, properties.*, traits.* or context.*",
+                following,
+            )
+        if following.kind not in ("op", "ident"):
+            raise self.fail(
+                f"unknown field {field_token.text!r}: use type, event, name, userId, "
+                "properties.*, traits.* or context.*",
+                field_token,
+            )
+        operator_token = self.operator(cursor)
+        self.value(cursor, operator_token)
+        self.ignored.append(field_token.text)
+        self.warn(
+            f"unknown field {field_token.text!r}: Segment ignores this condition (use type, "
+            "event, name, userId, properties.*, traits.* or context.*)",
+            field_token,
+        )
+
+    def function(
+        self, cursor: _Cursor, *, negate: bool, in_group: bool
+    ) -> Comparison | None:
         name_token = cursor.advance()
         self.expect(cursor, "lparen", f"'(' after {name_token.text}")
         field_token = cursor.current
-        root, path = self.field(cursor)
-        if root == "type":
-            raise self.fail(f"{name_token.text}() does not accept the field 'type'", field_token)
+        root = field_token.text.partition(".")[0]
+        # Segment's functions know event, name, userId and the nested roots; on another field
+        # (type included) the call parses and Segment keeps no condition: dropped, with a warning.
+        ignored = field_token.kind == "ident" and (
+            root == "type" or (root not in _TOP_FIELDS and root not in _NESTED_ROOTS)
+        )
+        path: tuple[str, ...] = ()
+        if ignored:
+            cursor.advance()
+        else:
+            root, path = self.field(cursor)
         self.expect(cursor, "comma", "','")
         value_token = self.expect(cursor, "string", "a double-quoted string")
         closing = cursor.current
@@ -347,6 +353,14 @@ class _Parser:
             cursor.advance()
         else:
             raise self.fail(f"expected ')', found {_shown(closing)}", closing)
+        if ignored:
+            self.ignored.append(field_token.text)
+            self.warn(
+                f"{name_token.text}() on the field {field_token.text!r}: Segment ignores this "
+                "condition (use event, name, userId, properties.*, traits.* or context.*)",
+                field_token,
+            )
+            return None
         text = value_token.text
         if name_token.text == "contains":
             return Comparison(root, path, "not_contains" if negate else "contains", text)
@@ -395,12 +409,22 @@ def _js_string(value: Scalar) -> str:
     return value
 
 
-def _error(source: str, why: str, position: int) -> MappingError:
-    return MappingError(f"invalid trigger {source!r}: {why} (at column {position + 1})")
-
-
 def parse_fql(source: str) -> Group:
     """Parse a trigger into a tree; raises :class:`MappingError` naming the column and reason."""
+    return _parse(source)[0]
+
+
+def parse_fql_warnings(source: str) -> tuple[str, ...]:
+    """What the trigger says that Segment accepts but that never matches or is ignored.
+
+    Raises :class:`MappingError` as :func:`parse_fql` does.
+    """
+    return _parse(source)[1]
+
+
+def _parse(source: str) -> tuple[Group, tuple[str, ...]]:
     if not isinstance(source, str):
         raise MappingError(f"a trigger must be a string, got {type(source).__name__}")
-    return _Parser(source).parse(_Lexer(source).run())
+    parser = _Parser(source)
+    tree = parser.parse(tokenize(source))
+    return tree, tuple(parser.warnings)

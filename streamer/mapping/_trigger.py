@@ -20,7 +20,13 @@ contains, starts_with  is a string containing / starting / ending with the text;
 ...                    negated forms also need a string (a missing field matches neither)
 exists / not_exists    is not / is null or missing (``!= null`` / ``= null``)
 is_true / is_false     is the boolean ``true`` / ``false`` (``= true`` / ``= false``)
+an unknown word        never (``traits.x frobnicates "y"``: Segment parses it, matches nothing)
 =====================  ====================================================================
+
+The operators written as words after a field (``traits.email contains "x"``) are these same
+operators, with the same rules. :func:`trigger_warnings` lists what a trigger says that Segment
+accepts but ignores or never matches (unknown operator words, conditions on unknown fields), for
+the router to report at start-up.
 
 Within a group, ``and`` short-circuits on the first failure, ``or`` on the first match.
 """
@@ -30,11 +36,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ._fql import Comparison, Node, parse_fql
+from ._fql import NEVER, Comparison, Node, parse_fql, parse_fql_warnings
 from ._js import UNDEFINED, is_number, to_number
 from ._paths import Getter, make_getter
 
-__all__ = ["Trigger", "compile_trigger", "field_equality"]
+__all__ = ["Trigger", "compile_trigger", "field_equality", "trigger_warnings"]
 
 Trigger = Callable[[Mapping[str, Any]], bool]
 _Test = Callable[[Any], bool]
@@ -46,6 +52,14 @@ def compile_trigger(text: str) -> Trigger:
     Raises :class:`~streamer.MappingError` (with column and reason) for an invalid trigger.
     """
     return _compile_node(parse_fql(text))
+
+
+def trigger_warnings(text: str) -> tuple[str, ...]:
+    """What Segment accepts in this trigger but ignores or never matches, one message each.
+
+    Raises :class:`~streamer.MappingError` as :func:`compile_trigger` does.
+    """
+    return parse_fql_warnings(text)
 
 
 def field_equality(text: str) -> tuple[str, str] | None:
@@ -153,6 +167,8 @@ def _make_test(operator: str, expected: Any) -> _Test:
         return lambda actual: actual is True
     if operator == "is_false":
         return lambda actual: actual is False
+    if operator == NEVER:
+        return lambda actual: False
     raise AssertionError(f"unknown operator {operator!r}")  # the parser produces no other
 
 

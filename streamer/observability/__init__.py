@@ -3,13 +3,14 @@ stay readable (summaries of per-message events, librdkafka's messages throttled)
 
 from ._kafka_log import KafkaLogThrottle, kafka_logger
 from ._logging import CONTEXT_FIELDS, JsonFormatter, TextFormatter, configure_logging
-from ._metrics import Metrics
+from ._metrics import FILTERED_REASONS, Metrics
 from ._server import HealthServer
 from ._summary import LogSummariser
 from ._vitals import ClusterProbe, Heartbeats
 
 __all__ = [
     "CONTEXT_FIELDS",
+    "FILTERED_REASONS",
     "ClusterProbe",
     "HealthServer",
     "Heartbeats",

@@ -14,7 +14,10 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Proc
 
 from ._bulk import BulkHistogram
 
-__all__ = ["Metrics"]
+__all__ = ["FILTERED_REASONS", "Metrics"]
+
+FILTERED_REASONS = ("no_subscription", "integrations")
+"""The ``reason`` label values of ``streamer_filtered_messages_total``."""
 
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 _E2E_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600)
@@ -32,8 +35,12 @@ class Metrics:
         )
         self.filtered = Counter(
             "streamer_filtered_messages_total",
-            "Messages that matched no trigger (done at once).", registry=r,
+            "Messages done at once, not sent: they matched no trigger (reason no_subscription) "
+            "or their integrations object turns this destination off (reason integrations).",
+            ["reason"], registry=r,
         )
+        for reason in FILTERED_REASONS:
+            self.filtered.labels(reason)  # both series exist from the start, at 0
         self.delivered = Counter(
             "streamer_delivered_items_total", "Items accepted by Ortto.", ["action"], registry=r
         )

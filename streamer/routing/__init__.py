@@ -6,6 +6,7 @@
   filtered events) without Kafka or network: ``streamer preview`` and the conformance tests.
 """
 
+from ._integrations import integrations_check
 from ._plan import (
     API_PREFIX,
     BatchPlan,
@@ -15,12 +16,13 @@ from ._plan import (
     plan_batch,
 )
 from ._router import MAX_BATCH_ITEMS, MAX_SUBSCRIPTIONS, Router, compile_router, config_hash
-from ._types import Accepted, Outcome, Rejected, Route, Skipped
+from ._types import TURNED_OFF, Accepted, Outcome, Rejected, Route, Skipped
 
 __all__ = [
     "API_PREFIX",
     "MAX_BATCH_ITEMS",
     "MAX_SUBSCRIPTIONS",
+    "TURNED_OFF",
     "Accepted",
     "BatchPlan",
     "Outcome",
@@ -33,5 +35,6 @@ __all__ = [
     "Skipped",
     "compile_router",
     "config_hash",
+    "integrations_check",
     "plan_batch",
 ]

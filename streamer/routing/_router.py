@@ -13,6 +13,13 @@ Audiences: a subscription may name an Ortto audience. Its id is found or created
 learn :attr:`Router.audience_names`, then binds them with :meth:`Router.with_audience_ids`
 (only those routes' last step is made again; no trigger or mapping is compiled twice). A router
 compiled without the ids of its audiences can be inspected but refuses to route.
+
+Batched or one at a time: a subscription whose mapping says ``enable_batching: false`` goes,
+as in Segment, through its action's single-event path: each event is one request of one item
+(:meth:`Router.max_items` is 1; :attr:`Router.unbatched` names such routes), and the item loses
+its top-level empty strings before validation (Segment's ``Action.execute``), where the batch
+path keeps them. :attr:`Router.warnings` lists what Segment accepts but ignores or never
+matches in the triggers (unknown operator words, conditions on unknown fields), for start-up.
 """
 
 from __future__ import annotations
@@ -24,16 +31,30 @@ from typing import Any
 import orjson
 
 from .._exceptions import ConfigError, MappingError
-from ..actions import ACTIONS, Action, Refusal, audience_tags, item_checker, presets, validator_for
-from ..config import MAX_SUBSCRIPTIONS, SubscriptionConfig
-from ..mapping import UNDEFINED, compile_mapping, compile_trigger, field_equality
+from ..actions import (
+    ACTIONS,
+    Action,
+    Refusal,
+    audience_tags,
+    item_checker,
+    presets,
+    without_empty_strings,
+)
+from ..config import MAX_SUBSCRIPTIONS, IntegrationsConfig, SubscriptionConfig
+from ..mapping import (
+    compile_mapping,
+    compile_trigger,
+    field_equality,
+    trigger_warnings,
+)
+from ._checks import MAX_BATCH_ITEMS, SINGLE, mapping_problems, mapping_warnings, max_items_of
 from ._fused import fused_step
+from ._integrations import integration_names
+from ._route_code import route_function
 from ._types import Accepted, Outcome, Rejected, Route, Skipped
 
 __all__ = ["MAX_BATCH_ITEMS", "MAX_SUBSCRIPTIONS", "Router", "compile_router"]
 
-MAX_BATCH_ITEMS = 500
-"""The most items Ortto's Segment endpoints take in one request."""
 
 _Step = Callable[[Mapping[str, Any]], Outcome]
 _Trigger = Callable[[Mapping[str, Any]], bool]
@@ -45,15 +66,25 @@ _RouteFunction = Callable[[Mapping[str, Any]], list[Outcome]]
 class Router:
     """Compiled subscriptions. Build it with :func:`compile_router`."""
 
-    __slots__ = ("_binders", "_max_items", "_steps", "audience_names", "route", "routes")
+    __slots__ = (
+        "_alone", "_binders", "_integrations", "_max_items", "_steps", "audience_names", "route",
+        "routes", "unbatched", "warnings",
+    )
 
     routes: tuple[Route, ...]
     """The enabled subscriptions, in configuration order."""
     audience_names: tuple[str, ...]
     """Audience names the subscriptions use, each once, that need an id from Ortto."""
+    unbatched: tuple[str, ...]
+    """Names of the routes sent one event per request (``enable_batching: false``): each
+    event is one request, and so one call against the sender's rate budget."""
+    warnings: tuple[str, ...]
+    """What the subscriptions say that Segment accepts but ignores or never matches, each
+    message naming its subscription (log them once at start-up)."""
     route: _RouteFunction
     """``route(event)``: one outcome per subscription whose trigger matches ``event``, in
-    subscription order; ``[]`` = filtered.
+    subscription order; ``[]`` = filtered (:data:`TURNED_OFF` when the event's
+    ``integrations`` object turns this destination off, see :mod:`._integrations`).
 
     The per-event hot path: a function generated for these subscriptions (one test per
     trigger, no loop; triggers of the form ``type = "..."`` share one read of the field, and
@@ -67,14 +98,23 @@ class Router:
         steps: Sequence[tuple[Route, _Equality, _Trigger, _Step]],
         audience_names: Sequence[str],
         max_items: Sequence[int],
+        *,
         binders: Mapping[int, Callable[[str], _Step]] | None = None,
+        warnings: Sequence[str] = (),
+        integrations: tuple[str, ...] | None = None,
     ) -> None:
         self.routes = tuple(route for route, _, _, _ in steps)
         self.audience_names = tuple(audience_names)
         self._max_items = dict(zip(self.routes, max_items, strict=True))
         self._steps = tuple(steps)
         self._binders = dict(binders or {})
-        self.route = _route_function([(eq, trigger, step) for _, eq, trigger, step in steps])
+        self._integrations = integrations
+        self._alone = frozenset(r for r, limit in self._max_items.items() if limit == SINGLE)
+        self.unbatched = tuple(route.name for route in self.routes if route in self._alone)
+        self.warnings = tuple(warnings)
+        self.route = route_function(
+            [(eq, trigger, step) for _, eq, trigger, step in steps], integrations
+        )
 
     def with_audience_ids(self, audience_ids: Mapping[str, str]) -> Router:
         """This router with its audiences' ids bound: a router that routes every event.
@@ -92,11 +132,18 @@ class Router:
             steps[position] = (route, equality, trigger, bind(audience_id))
         if problems:
             raise ConfigError("\n  ".join(["unresolved audiences:", *problems]), problems=problems)
-        return Router(steps, self.audience_names, [self._max_items[r] for r in self.routes])
+        return Router(
+            steps, self.audience_names, [self._max_items[r] for r in self.routes],
+            warnings=self.warnings, integrations=self._integrations,
+        )
 
     def max_items(self, route: Route) -> int:
         """Most items of ``route`` in one request (its mapping's batch settings, at most 500)."""
-        return self._max_items[route]
+        return self._max_items[route] or 1
+
+    def sends_alone(self, route: Route) -> bool:
+        """Whether ``route`` sends each event alone (its mapping's ``enable_batching`` is false)."""
+        return route in self._alone
 
     def __repr__(self) -> str:
         names = ", ".join(f"{r.name!r}->{r.action}" for r in self.routes)
@@ -107,8 +154,12 @@ def compile_router(
     subscriptions: Sequence[SubscriptionConfig] | None,
     *,
     audience_ids: Mapping[str, str] | None = None,
+    integrations: IntegrationsConfig | None = None,
 ) -> Router:
     """Compile ``subscriptions`` (``None``: the presets) into a :class:`Router`.
+
+    ``integrations`` (``ortto.integrations``; ``None``: the defaults) says how an event's
+    ``integrations`` object turns the destination off.
 
     Raises :class:`ConfigError` listing every problem found, each naming its subscription.
     """
@@ -123,6 +174,7 @@ def compile_router(
     binders: dict[int, Callable[[str], _Step]] = {}
     limits: list[int] = []
     audience_names: list[str] = []
+    warnings: list[str] = []
     for index, sub in enumerate(configured):
         if not sub.enabled:
             continue
@@ -135,7 +187,7 @@ def compile_router(
         trigger = _compile(compile_trigger, sub.trigger, f"{label}: trigger", problems)
         mapping = _compile(compile_mapping, sub.mapping, f"{label}: mapping", problems)
         if action is not None:
-            problems.extend(f"{label}: {p}" for p in _mapping_problems(action, sub.mapping))
+            problems.extend(f"{label}: {p}" for p in mapping_problems(action, sub.mapping))
         audience = None
         if sub.audience is not None:
             audience = sub.audience.strip()
@@ -158,18 +210,31 @@ def compile_router(
             audience=audience or None,
             config_hash=config_hash(sub),
         )
+        limit = max_items_of(sub.mapping)
         if audience and audience_id is None:
             step = _unresolved_step(route)
-            binders[len(steps)] = _binder(route, mapping, action, sub.mapping)
+            binders[len(steps)] = _binder(
+                route, mapping, action, sub.mapping, single=limit == SINGLE
+            )
         else:
-            step = _make_step(route, mapping, action, audience_id, sub.mapping)
+            step = _make_step(
+                route, mapping, action, audience_id, sub.mapping, single=limit == SINGLE
+            )
         # The trigger compiled, so it parses: its shape is read here once for the router.
         steps.append((route, field_equality(sub.trigger), trigger, step))
-        limits.append(_max_items(sub.mapping))
+        limits.append(limit)
+        warnings.extend(f"{label}: trigger: {w}" for w in trigger_warnings(sub.trigger))
+        warnings.extend(
+            f"{label}: {w}"
+            for w in mapping_warnings(action, sub.mapping, single=limit == SINGLE)
+        )
     if problems:
         summary = "invalid subscriptions:\n  " + "\n  ".join(problems)
         raise ConfigError(summary, problems=problems)
-    return Router(steps, audience_names, limits, binders)
+    return Router(
+        steps, audience_names, limits, binders=binders, warnings=warnings,
+        integrations=integration_names(integrations),
+    )
 
 
 def _binder(
@@ -177,9 +242,11 @@ def _binder(
     mapping: Callable[[Mapping[str, Any]], dict[str, Any]],
     action: Action,
     mapping_source: Mapping[str, Any],
+    *,
+    single: bool,
 ) -> Callable[[str], _Step]:
     def bind(audience_id: str) -> _Step:
-        return _make_step(route, mapping, action, audience_id, mapping_source)
+        return _make_step(route, mapping, action, audience_id, mapping_source, single=single)
 
     return bind
 
@@ -216,56 +283,35 @@ def _compile(
     return None
 
 
-def _mapping_problems(action: Action, mapping: Mapping[str, Any]) -> list[str]:
-    """Keys that are not fields of the action, and literal values their field refuses."""
-    problems: list[str] = []
-    validator = validator_for(action)
-    for key, value in mapping.items():
-        if key.startswith("@"):
-            continue  # a directive at the top: the engine has judged it
-        field = action.field(key)
-        if field is None:
-            fields = ", ".join(f.key for f in action.fields)
-            problems.append(f"mapping: {key!r} is not a field of {action.name} (fields: {fields})")
-            continue
-        if field.properties is not None and not field.additional_properties and isinstance(
-            value, Mapping
-        ):
-            # An object written out for a closed field (location): Segment would drop the
-            # other keys silently; here a misspelt key is a start-up error.
-            allowed = [p.key for p in field.properties]
-            problems.extend(
-                f"mapping: {key}: {sub!r} is not one of {', '.join(allowed)}"
-                for sub in value
-                if sub not in allowed and not str(sub).startswith("@")
-            )
-        if value is None or isinstance(value, str | int | float | bool):
-            problems.extend(f"mapping: {key}: {p}" for p in validator.literal_problems(key, value))
-    return problems
-
-
-def _max_items(mapping: Mapping[str, Any]) -> int:
-    # Segment sends one event per request when batching is off, and honours a literal batch size.
-    if mapping.get("enable_batching") is False:
-        return 1
-    size = mapping.get("batch_size")
-    if isinstance(size, int | float) and not isinstance(size, bool) and size >= 1:
-        return min(int(size), MAX_BATCH_ITEMS)
-    return MAX_BATCH_ITEMS
-
-
 def _make_step(
     route: Route,
     mapping: Callable[[Mapping[str, Any]], dict[str, Any]],
     action: Action,
     audience_id: str | None,
     mapping_source: Mapping[str, Any],
+    *,
+    single: bool,
 ) -> _Step:
     tags = audience_tags(audience_id) if audience_id else None
-    settle = _settler(route, action, tags)
+    settle = _settler(route, action, tags, single=single)
+    rejected = Rejected
+    if single:
+        # The single-event path: top-level empty strings go first, then the general check
+        # (the one specialised for the mapping counts on the keys the mapping writes).
+        general = item_checker(action)
+
+        def single_step(event: Mapping[str, Any]) -> Outcome:
+            try:
+                item = mapping(event)
+            except MappingError as exc:
+                return rejected(route, 400, f"mapping failed: {exc}")
+            except (TypeError, ValueError, KeyError, IndexError, AttributeError) as exc:
+                return rejected(route, 400, f"mapping failed ({type(exc).__name__}): {exc}")
+            return settle(general(without_empty_strings(item)))
+
+        return single_step
     # compile_processor's parts, composed here with the route bound in: one call less per item.
     check = item_checker(action, mapping_source)
-    rejected = Rejected
 
     def step(event: Mapping[str, Any]) -> Outcome:
         try:
@@ -282,9 +328,14 @@ def _make_step(
 
 
 def _settler(
-    route: Route, action: Action, tags: Mapping[str, dict[str, str]] | None
+    route: Route, action: Action, tags: Mapping[str, dict[str, str]] | None, *, single: bool
 ) -> Callable[[dict[str, Any] | Refusal], Outcome]:
-    """What a checked item (or the refusal of one) becomes: the action's rules, the audience."""
+    """What a checked item (or the refusal of one) becomes: the action's rules, the audience.
+
+    On the single-event path (``single``) a refusal by the action's own rules is a skip: there
+    Segment's action returns the refusal as a value instead of raising it, sends nothing and
+    reports the event delivered.
+    """
     prepare = action.prepare
     rejected = Rejected
     accepted = Accepted
@@ -296,6 +347,9 @@ def _settler(
             verdict = prepare(clean)
             if verdict is not None:
                 if type(verdict) is Refusal:
+                    if single:
+                        return Skipped(route, f"{verdict.message} (not sent: one-at-a-time "
+                                              "mapping, Segment reports it delivered)")
                     return rejected(route, verdict.status, verdict.message)
                 return Skipped(route, verdict.reason)  # type: ignore[union-attr]
         if tags is not None:
@@ -306,82 +360,6 @@ def _settler(
         return accepted(route, clean)
 
     return settle
-
-
-def _route_function(
-    steps: Sequence[tuple[_Equality, _Trigger, _Step]],
-) -> _RouteFunction:
-    """``[step(event) for _, trigger, step in steps if trigger(event)]``, written out.
-
-    A trigger that is ``field = "value"`` on a top-level field (the presets' ``type = ...``)
-    is written as a string comparison, and the field is read once for all such triggers.
-    """
-    namespace: dict[str, Any] = {"U": UNDEFINED}
-    exclusive = _exclusive_equalities(steps)
-    if exclusive is not None:
-        return _dispatch_function(*exclusive, namespace)
-    lines = ["def route(event):", "    out = []", "    add = out.append"]
-    fields: dict[str, str] = {}
-    for n, (equality, trigger, step) in enumerate(steps):
-        namespace[f"s{n}"] = step
-        if equality is None:
-            namespace[f"t{n}"] = trigger
-            lines.append(f"    if t{n}(event): add(s{n}(event))")
-            continue
-        field, value = equality
-        var = fields.get(field)
-        if var is None:
-            var = fields[field] = f"f{len(fields)}"
-            # Segment's `=` needs a string: anything else equals no value.
-            lines += [f"    {var} = event.get({field!r}, U)",
-                      f"    if {var}.__class__ is not str: {var} = None"]
-        lines.append(f"    if {var} == {value!r}: add(s{n}(event))")
-    lines.append("    return out")
-    return _define(lines, namespace)
-
-
-def _exclusive_equalities(
-    steps: Sequence[tuple[_Equality, _Trigger, _Step]],
-) -> tuple[str, dict[str, _Step]] | None:
-    """``(field, {value: step})`` when every trigger is ``field = "value"`` on one field with
-    distinct values (the presets): at most one subscription can match an event."""
-    field = None
-    by_value: dict[str, _Step] = {}
-    for equality, _, step in steps:
-        if equality is None or (field is not None and equality[0] != field):
-            return None
-        field, value = equality
-        if value in by_value:
-            return None
-        by_value[value] = step
-    return None if field is None else (field, by_value)
-
-
-def _dispatch_function(
-    field: str, by_value: dict[str, _Step], namespace: dict[str, Any]
-) -> _RouteFunction:
-    """The router of exclusive triggers: one read of the field, at most one step."""
-    lines = ["def route(event):", f"    value = event.get({field!r}, U)"]
-    if len(by_value) <= 4:
-        # A few string comparisons are cheaper than hashing the value.
-        lines.append("    if value.__class__ is str:")
-        for n, (value, step) in enumerate(by_value.items()):
-            namespace[f"s{n}"] = step
-            lines.append(f"        if value == {value!r}: return [s{n}(event)]")
-        lines.append("    return []")
-    else:
-        namespace["steps"] = by_value
-        lines += [
-            "    step = steps.get(value) if value.__class__ is str else None",
-            "    return [] if step is None else [step(event)]",
-        ]
-    return _define(lines, namespace)
-
-
-def _define(lines: list[str], namespace: dict[str, Any]) -> _RouteFunction:
-    exec(compile("\n".join(lines) + "\n", "<router>", "exec"), namespace)
-    route: _RouteFunction = namespace["route"]
-    return route
 
 
 def _unresolved_step(route: Route) -> _Step:

@@ -1,7 +1,9 @@
 """What routing one event produces: the contract between the router and the pipeline.
 
 ``Router.route(event)`` returns one outcome per subscription whose trigger matched, in
-subscription order; an empty list means the event is filtered (done at once).
+subscription order; an empty list means the event is filtered (done at once): it matched no
+subscription, or, when the list is :data:`TURNED_OFF` itself, its ``integrations`` object turns
+this destination off.
 
 - :class:`Accepted`: a clean, validated item, ready to be serialised into its route's window.
 - :class:`Rejected`: the item failed mapping or validation (status 400, the message names the
@@ -13,9 +15,9 @@ subscription order; an empty list means the event is filtered (done at once).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, Final, NamedTuple
 
-__all__ = ["Accepted", "Outcome", "Rejected", "Route", "Skipped"]
+__all__ = ["TURNED_OFF", "Accepted", "Outcome", "Rejected", "Route", "Skipped"]
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -51,3 +53,8 @@ class Skipped(NamedTuple):
 
 
 Outcome = Accepted | Rejected | Skipped
+
+TURNED_OFF: Final[list[Outcome]] = []
+"""What ``Router.route`` returns for an event whose ``integrations`` object turns this destination
+off: no outcome (the event is filtered), and this very list, so that ``outcomes is TURNED_OFF``
+tells why without another look at the event. Shared: never modify it."""

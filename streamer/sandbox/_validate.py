@@ -41,10 +41,17 @@ _UPDATE_MODES: Final = frozenset({"add", "remove"})
 _MAX_SHAPES: Final = 1024
 _MAX_CACHED_IPS: Final = 65536
 
-# Dotted quad, each part 0-255 without leading zeros (the JSON-schema "ipv4" format).
+# The "ipv4" format as Segment's validator (ajv-formats 2.1.1) checks it: four dotted octets of
+# one to three ASCII digits worth at most 255, leading zeros allowed ("001.2.3.4"), nothing
+# before or after (fullmatch: unlike Python's `$`, JavaScript's admits no trailing newline).
 _IPV4: Final = re.compile(
-    r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}",
-    re.ASCII,
+    r"(?:25[0-5]|2[0-4][0-9]|[01]?[0-9][0-9]?)(?:\.(?:25[0-5]|2[0-4][0-9]|[01]?[0-9][0-9]?)){3}"
+)
+# JavaScript's WhiteSpace and LineTerminator code points: what String.prototype.trim removes.
+# Python's str.isspace() differs (it counts "\x1c"-"\x1f" and "\x85", not "\ufeff").
+_JS_WHITESPACE: Final = (
+    "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+    "\u2028\u2029\u202f\u205f\u3000\ufeff"
 )
 _ip_verdicts: dict[str, bool] = {}
 
@@ -130,7 +137,7 @@ _COMMON_TESTS: Final[dict[str, str]] = {
 }
 _ACTIVITY_TESTS: Final[dict[str, str]] = {
     **_COMMON_TESTS,
-    "event": "(type({v}) is str and not ({v} == '' or {v}.isspace()))",
+    "event": "(type({v}) is str and {v}.strip(JS_WHITESPACE) != '')",
     "namespace": "type({v}) is str",
     "properties": "type({v}) is dict",
 }
@@ -139,6 +146,7 @@ _GLOBALS: Final[dict[str, Any]] = {
     "location_ok": _location_ok,
     "audience_ok": _audience_ok,
     "MODES": _UPDATE_MODES,
+    "JS_WHITESPACE": _JS_WHITESPACE,
 }
 _ShapeCheck = Callable[[dict[str, Any]], object]
 """Truthy when the item is valid (the value of the last test, to save a bool() call)."""
@@ -233,7 +241,7 @@ def _explain(item: Any, *, activity: bool) -> str | None:
                 problems.append(f"audience_update_mode: {rule[1]}")
         elif key == "audience":
             problems.extend(_audience_problems(value))
-        elif key == "event" and (value == "" or value.isspace()):
+        elif key == "event" and not value.strip(_JS_WHITESPACE):
             problems.append("event: missing event name (blank)")
     if "user_id" not in item and "anonymous_id" not in item:
         problems.append("user_id: required when anonymous_id is missing")

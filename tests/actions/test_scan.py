@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import importlib.util
 import ipaddress
+import re
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -57,17 +58,43 @@ def test_a_compiled_module_is_not_older_than_its_source() -> None:
 _IPS = ["0.0.0.0", "255.255.255.255", "1.2.3.4", "10.0.0.10", "192.168.001.1", "256.1.1.1",
         "01.2.3.4", "1.2.3", "1.2.3.4.", ".1.2.3", "1..2.3", "1.2.3.04", "::1", "1.2.3.4\n",
         " 1.2.3.4", "\u0661.2.3.4", "1.2.3.4.5", "1234.1.1.1", "", "1.2.3.a", "00.1.1.1",
-        "100.200.250.255", "9.99.199.249"]
+        "100.200.250.255", "9.99.199.249", "001.2.3.4", "010.010.010.010", "000.000.000.000",
+        "0001.2.3.4", "1.02.3.4", "199.099.9.9", "1.2.3.4 ", "255.255.255.256", "1.2.3.٤"]
+
+# ajv-formats 2.1.1's pattern, as JavaScript reads it: `\d` is an ASCII digit and, without the
+# `m` flag, `^` and `$` are the start and the end of the whole text (`\A`, `\Z` in Python).
+_AJV_IPV4 = re.compile(
+    r"\A(?:(?:25[0-5]|2[0-4][0-9]|[01]?[0-9][0-9]?)\.){3}(?:25[0-5]|2[0-4][0-9]|[01]?[0-9][0-9]?)\Z"
+)
 
 
 @pytest.mark.parametrize("scan", FLAVOURS)
 def test_ipv4_table(scan: ModuleType) -> None:
     for text in _IPS:
         expected = text.count(".") == 3 and all(
-            p.isascii() and p.isdigit() and str(int(p)) == p and int(p) <= 255
+            p.isascii() and p.isdigit() and len(p) <= 3 and int(p) <= 255
             for p in text.split(".")
         )
         assert scan.is_ipv4(text) is expected, text
+        assert expected is (_AJV_IPV4.match(text) is not None), text
+
+
+@pytest.mark.parametrize("scan", FLAVOURS)
+def test_ipv4_as_segment_accepts_it(scan: ModuleType) -> None:
+    # Leading zeros are fine up to three digits an octet; a fourth digit, 256 or three octets
+    # are not.
+    for text in ("01.2.3.4", "1.02.3.4", "001.2.3.4", "010.010.010.010", "000.000.000.000"):
+        assert scan.is_ipv4(text), text
+    for text in ("0001.2.3.4", "256.1.1.1", "1.2.3", " 1.2.3.4", "1.2.3.4\n"):
+        assert not scan.is_ipv4(text), text
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.text(alphabet="0123456789.\u0661 a\n", max_size=17))
+def test_ipv4_is_ajv_formats_pattern(text: str) -> None:
+    expected = _AJV_IPV4.match(text) is not None
+    assert PURE.is_ipv4(text) is expected, text
+    assert _scan.is_ipv4(text) is expected, text
 
 
 @settings(max_examples=800, deadline=None)
@@ -134,3 +161,30 @@ def test_arrays_are_not_entered() -> None:
     for scan in (PURE, _scan):
         assert scan.has_empty_key({"a": [{"": 1}]}) is False
         assert scan.without_empty_keys(item) == {"a": [{"": 1}], "b": {"c": {"d": 3}}}
+
+
+_NAMES = ("Ortto (Actions)", "Ortto")
+_INTEGRATIONS: list[tuple[Any, bool]] = [
+    (None, False), ({}, False), ([], False), ("Ortto", False), (False, False),
+    ({"All": False}, True), ({"All": True}, False), ({"All": 0}, False), ({"all": False}, False),
+    ({"Ortto (Actions)": False}, True), ({"Ortto": False}, True), ({"ortto": False}, False),
+    ({"All": False, "Ortto": True}, False), ({"All": False, "Ortto (Actions)": {}}, False),
+    ({"All": True, "Ortto": False}, True), ({"Ortto (Actions)": None, "All": False}, False),
+    ({"Ortto (Actions)": True, "Ortto": False}, False), ({"Ortto (Actions)": "false"}, False),
+]
+
+
+@pytest.mark.parametrize("scan", FLAVOURS)
+def test_turns_off(scan: ModuleType) -> None:
+    for integrations, off in _INTEGRATIONS:
+        assert scan.turns_off(integrations, _NAMES) is off, integrations
+    assert scan.turns_off({"Mine": False}, ("Mine",)) is True
+    assert scan.turns_off({"Ortto": False}, ("Mine",)) is False
+    assert scan.turns_off({"All": False}, ()) is True
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(["All", "Ortto", "Ortto (Actions)", "x"]),
+                       st.one_of(st.booleans(), st.none(), st.integers(0, 1), st.just({}))))
+def test_both_flavours_agree_on_integrations(integrations: dict[str, Any]) -> None:
+    assert PURE.turns_off(integrations, _NAMES) is _scan.turns_off(integrations, _NAMES)

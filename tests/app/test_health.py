@@ -36,9 +36,10 @@ def test_metrics_health_and_readiness_endpoints() -> None:
 
 def test_each_metrics_object_has_its_own_registry() -> None:
     first, second = Metrics(CollectorRegistry()), Metrics(CollectorRegistry())
-    first.filtered.inc()
-    assert second.registry.get_sample_value("streamer_filtered_messages_total") == 0.0
-    assert first.registry.get_sample_value("streamer_filtered_messages_total") == 1.0
+    first.filtered.labels("no_subscription").inc()
+    labels = {"reason": "no_subscription"}
+    assert second.registry.get_sample_value("streamer_filtered_messages_total", labels) == 0.0
+    assert first.registry.get_sample_value("streamer_filtered_messages_total", labels) == 1.0
 
 
 def _scrape(metrics: Metrics, headers: dict[str, str], query: str = "") -> httpx.Response:

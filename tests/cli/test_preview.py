@@ -77,7 +77,7 @@ def test_presets_preview(files: Any, capsys: pytest.CaptureFixture[str]) -> None
         ("POST", "/v1/identify", 1), ("POST", "/v1/track", 1)]
     assert doc["requests"][0]["body"][0]["traits"] == {"email": "a@b.c"}
     assert doc["requests"][1]["body"][0]["properties"] == {"total": 9.5}
-    assert doc["filtered"] == [1]
+    assert doc["filtered"] == [{"index": 1, "reason": "no_subscription"}]
     [rejected] = doc["rejected"]
     assert rejected["index"] == 3 and rejected["action"] == "trackActivity"
     assert rejected["subscription"] == "Track Activity" and rejected["status"] == 400
@@ -95,13 +95,14 @@ def test_custom_subscriptions_audience_placeholder_and_chunks(
         ("VIP contacts", ["u1", "u4"]), ("VIP contacts", ["u5"]), ("Purchases", ["u2"])]
     audience = doc["requests"][0]["body"][0]["audience"]
     assert audience["mode"] == "add" and "preview" in audience["id"] and "VIP" in audience["id"]
-    assert doc["filtered"] == [1, 4]
+    assert [f["index"] for f in doc["filtered"]] == [1, 4]
     assert [r["index"] for r in doc["rejected"]] == [3]
 
 
 def test_a_json_array_is_one_batch_too(files: Any, capsys: pytest.CaptureFixture[str]) -> None:
     status, doc = _preview(capsys, *files(CONFIG, json.dumps(EVENTS, indent=2)))
-    assert status == 0 and doc["filtered"] == [1] and len(doc["requests"]) == 2
+    assert status == 0 and [f["index"] for f in doc["filtered"]] == [1]
+    assert len(doc["requests"]) == 2
 
 
 @pytest.mark.parametrize(
@@ -159,7 +160,7 @@ def test_as_a_module_in_a_subprocess(files: Any) -> None:
     assert done.returncode == 0, done.stderr
     doc = json.loads(done.stdout)
     assert len(done.stdout.strip().splitlines()) == 1
-    assert doc["filtered"] == [1] and len(doc["requests"]) == 2
+    assert [f["index"] for f in doc["filtered"]] == [1] and len(doc["requests"]) == 2
     piped = subprocess.run(
         [sys.executable, "-m", "streamer", "preview", "--config", str(config), "--events", "-",
          "--compact"],
@@ -174,3 +175,51 @@ def test_as_a_module_in_a_subprocess(files: Any) -> None:
         capture_output=True, text=True, timeout=60, env=env, cwd=root, check=False,
     )
     assert bad.returncode == 2 and "not valid JSON" in bad.stderr
+
+
+ONE_AT_A_TIME = """
+ortto:
+  api_key: pau-preview-key
+  integrations:
+    names: ["Ortto (Actions)"]
+subscriptions:
+  - name: Orders
+    subscribe: event frobnicates "x" or event starts_with "Order"
+    partnerAction: trackActivity
+    mapping:
+      user_id: {"@path": "$.userId"}
+      anonymous_id: {"@path": "$.anonymousId"}
+      ip: {"@path": "$.context.ip"}
+      event: {"@path": "$.event"}
+      enable_batching: false
+"""
+
+
+def test_one_at_a_time_integrations_and_warnings(
+    files: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    events = [
+        {"type": "track", "userId": "u1", "event": "Order Completed", "context": {"ip": ""}},
+        {"type": "track", "userId": "u2", "event": "Order Refunded",
+         "integrations": {"Ortto (Actions)": False}},
+        {"type": "track", "userId": "", "anonymousId": "a3", "event": "Order Placed",
+         "context": {"ip": "001.2.3.4"}},
+        {"type": "track", "userId": "u4", "event": "Order Shipped",
+         "integrations": {"All": False, "Ortto": True}},
+        {"type": "track", "userId": "u5", "event": "Signed Up"},
+    ]
+    status, doc = _preview(capsys, *files(ONE_AT_A_TIME, events))
+    assert status == 0
+    # One request per event; the single-event path drops top-level empty strings.
+    assert [r["body"] for r in doc["requests"]] == [
+        [{"user_id": "u1", "event": "Order Completed", "enable_batching": False}],
+        [{"anonymous_id": "a3", "ip": "001.2.3.4", "event": "Order Placed",
+          "enable_batching": False}],
+    ]
+    assert doc["filtered"] == [
+        {"index": 1, "reason": "integrations"},
+        {"index": 3, "reason": "integrations"},  # "Ortto" is not one of the names configured
+        {"index": 4, "reason": "no_subscription"},
+    ]
+    [warning] = doc["warnings"]
+    assert warning.startswith("subscriptions.0 ('Orders'): trigger: 'frobnicates'")

@@ -1,12 +1,14 @@
 """Conformance with Segment's Ortto (Actions) destination, on vectors its own code answered.
 
-For every case of ``ortto-presets.json`` and ``ortto-custom.json`` (one batch of events, the
-subscriptions, what the reference sent and what became of each event):
+For every case of ``ortto-presets.json``, ``ortto-custom.json`` and ``ortto-sdk.json`` (one
+batch of events, the subscriptions, what the reference sent and what became of each event):
 
 - the requests are the reference's: same endpoints, same items, in the same order;
 - each event is rejected by the same subscriptions, with the reference's messages;
 - each event is delivered by as many subscriptions as in the reference (skipped items count as
-  delivered: Segment reports them as successes).
+  delivered: Segment reports them as successes);
+- ``ortto-sdk.json`` also says whether Segment batched (``batch``): where it did not (the
+  mappings' ``enable_batching`` is false), every request holds one item, one per event.
 
 The vectors are data copied from /work/shared/conformance (see its README).
 """
@@ -83,10 +85,36 @@ def test_custom_subscriptions(case: dict[str, Any]) -> None:
     _check_case(case)
 
 
+@pytest.mark.parametrize("case", _cases("ortto-sdk.json"))
+def test_sdk_events(case: dict[str, Any]) -> None:
+    _check_case(case)
+    spec = case["subscriptions"]
+    subscriptions = (
+        None if spec == "presets" else [SubscriptionConfig.model_validate(s) for s in spec]
+    )
+    router = compile_router(subscriptions)
+    plan = plan_batch(router, case["events"])
+    if not case["batch"]:
+        # One request per event and subscription, as Segment's single-event path sends them.
+        assert all(len(request.body) == 1 for request in plan.requests)
+        assert {route.name for route in router.routes} == set(router.unbatched)
+    else:
+        assert router.unbatched == ()
+    assert [(r.path, len(r.body)) for r in plan.requests] == [
+        (r["path"], len(r["body"])) for r in case["requests"]
+    ]
+
+
+def test_the_sdk_vectors_are_all_there() -> None:
+    cases = json.loads((HERE / "ortto-sdk.json").read_text())["cases"]
+    assert len(cases) == 60
+    assert {case["batch"] for case in cases} == {True, False}
+
+
 def test_requests_are_grouped_per_subscription_like_the_reference() -> None:
     # Beyond the per-endpoint comparison: the reference makes one request per subscription and
     # endpoint, in subscription order; so does the plan.
-    for name in ("ortto-presets.json", "ortto-custom.json"):
+    for name in ("ortto-presets.json", "ortto-custom.json", "ortto-sdk.json"):
         for case in json.loads((HERE / name).read_text())["cases"]:
             spec = case["subscriptions"]
             subscriptions = (

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from streamer.mapping import MappingError, compile_trigger
+from streamer.mapping import MappingError, compile_trigger, trigger_warnings
 
 EVENT: dict[str, Any] = {
     "type": "track",
@@ -210,7 +210,8 @@ def test_the_predicate_does_not_touch_the_event() -> None:
         ('type = "a" type = "b"', "expected 'and', 'or'"),
         ('match(event, "a*b")', "one '*'"),
         ('match(event, "ab")', "one '*'"),
-        ('contains(type, "t")', "does not accept the field 'type'"),
+        ('contains(type, "t")', "no condition on a field Segment knows (unknown field 'type'"),
+        ('match(messageId, "m*")', "unknown field 'messageId'"),
         ('contains(event "t")', "expected ','"),
         ("properties.total > 1.", "decimal point"),
         ("properties.tags.0 = 1", "starting with a letter"),
@@ -234,3 +235,82 @@ def test_the_column_points_at_the_problem() -> None:
 def test_a_trigger_must_be_text() -> None:
     with pytest.raises(MappingError, match="must be a string"):
         compile_trigger(42)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("trigger", "expected"),
+    [
+        ('traits.email contains "example"', True),
+        ('traits.email not_contains "example"', False),
+        ('event starts_with "Order"', True),
+        ('event not_starts_with "Order"', False),
+        ('name ends_with "me"', True),
+        ('name not_ends_with "me"', False),
+        ('type contains "ac"', True),
+        ('userId starts_with "u-"', True),
+        ('context.ip ends_with ".4"', True),
+        # As in the function forms, the string operators need a string: a number never matches
+        # either form, and a missing field matches neither.
+        ('properties.total contains "15"', False),
+        ('properties.total not_contains "15"', False),
+        ('properties.missing not_contains "x"', False),
+        # The value is compared in its string form.
+        ('properties.plan contains "pro"', True),
+        ('traits.email contains 3', False),
+        ('properties.count starts_with 1', True),
+        ('properties.total number_equals 150', True),
+        ('properties.total number_equals 151', False),
+        ('properties.count number_equals 10', False),  # "10" is a string, not a number
+        ('traits.logins number_not_equals 4', True),
+        ('properties.none not_exists 1', True),
+        ('properties.flag is_true 1', True),
+    ],
+)
+def test_infix_operators_mean_what_the_function_forms_mean(trigger: str, expected: bool) -> None:
+    assert matches(trigger) is expected
+    assert trigger_warnings(trigger) == ()
+
+
+def test_the_infix_and_function_forms_agree() -> None:
+    for field in ("event", "name", "userId", "properties.plan", "traits.email", "context.ip"):
+        for text in ("", "o", "Order", "e", "example.com", "4", "zzz"):
+            for negate in (False, True):
+                bang, prefix = ("!", "not_") if negate else ("", "")
+                assert matches(f'{bang}contains({field}, "{text}")') is matches(
+                    f'{field} {prefix}contains "{text}"'
+                ), (field, text)
+                assert matches(f'{bang}match({field}, "{text}*")') is matches(
+                    f'{field} {prefix}starts_with "{text}"'
+                ), (field, text)
+                assert matches(f'{bang}match({field}, "*{text}")') is matches(
+                    f'{field} {prefix}ends_with "{text}"'
+                ), (field, text)
+
+
+def test_an_unknown_operator_parses_never_matches_and_is_reported() -> None:
+    trigger = 'type = "track" and traits.email frobnicates "example"'
+    assert not matches(trigger)
+    assert not matches('type = "track" or traits.email frobnicates "example"', {"type": "page"})
+    assert matches('type = "track" or traits.email frobnicates "example"')
+    (warning,) = trigger_warnings(trigger)
+    assert "'frobnicates' is not an operator Segment knows" in warning
+    assert "column 33" in warning
+    # `match` is a function, not an operator word.
+    assert not matches('event match "Order*"')
+    assert len(trigger_warnings('event match "Order*"')) == 1
+
+
+def test_a_condition_on_an_unknown_field_is_ignored_as_segment_ignores_it() -> None:
+    assert matches('type = "track" and messageId ends_with "zzz"')
+    assert not matches('type = "page" or timestamp = "x"')
+    (warning,) = trigger_warnings('type = "track" and messageId ends_with "zzz"')
+    assert "unknown field 'messageId'" in warning
+    assert "ignores" in warning
+    # The functions likewise: Segment's know no other field (not even type).
+    assert matches('type = "track" and contains(type, "zzz")')
+    assert matches('type = "track" and !match(messageId, "m*")')
+    (warning,) = trigger_warnings('type = "track" and contains(type, "zzz")')
+    assert "contains() on the field 'type'" in warning
+    # Nothing left: Segment fails on such a trigger, and so does this one.
+    with pytest.raises(MappingError, match="no condition on a field Segment knows"):
+        compile_trigger('anonymousId not_starts_with ""')

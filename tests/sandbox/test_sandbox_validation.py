@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from streamer.actions._values import is_ipv4, js_trim
 from streamer.sandbox import check_activity, check_contact, is_valid_key_shape
 from streamer.sandbox._validate import _compile_shape, _explain, parse_bearer
 
@@ -54,7 +55,7 @@ def test_reference_items_are_valid() -> None:
     [
         ({"ip": "::1"}, "ip"),
         ({"ip": "256.1.1.1"}, "ip"),
-        ({"ip": "01.2.3.4"}, "ip"),
+        ({"ip": "0001.2.3.4"}, "ip"),
         ({"ip": 1234}, "ip"),
         ({"timestamp": 1700000000}, "timestamp"),
         ({"message_id": None}, "message_id"),
@@ -164,3 +165,56 @@ def test_fast_path_agrees_with_the_messages(item: dict[str, Any], activity: bool
     assert bool(fast(item)) == (slow is None), slow
     public = check_activity(item) if activity else check_contact(item)
     assert public == slow
+
+
+# JavaScript's String.prototype.trim removes WhiteSpace and LineTerminator code points, which
+# is not Python's str.isspace(): "\x1c"-"\x1f" and "\x85" are spaces to Python only, "\ufeff"
+# to JavaScript only.
+_JS_BLANK = ["", " ", "\t\n\v\f\r", "\u00a0", "\u1680", "\u2000\u200a", "\u2028\u2029",
+             "\u202f", "\u205f", "\u3000", "\ufeff", " \ufeff "]
+_NOT_BLANK = ["\x1c", "\x1d", "\x1e", "\x1f", "\x85", " \x85 ", "\u200b", "a", " a "]
+
+
+@pytest.mark.parametrize("name", _JS_BLANK)
+def test_an_event_name_that_trim_leaves_empty_is_blank(name: str) -> None:
+    item = {**REFERENCE_TRACK_ITEM, "event": name}
+    assert check_activity(item) == "event: missing event name (blank)"
+    assert _explain(item, activity=True) == "event: missing event name (blank)"
+
+
+@pytest.mark.parametrize("name", _NOT_BLANK)
+def test_an_event_name_that_trim_keeps_is_not_blank(name: str) -> None:
+    item = {**REFERENCE_TRACK_ITEM, "event": name}
+    assert check_activity(item) is None
+    assert _explain(item, activity=True) is None
+
+
+def test_the_sandbox_and_streamer_agree_on_blank_event_names() -> None:
+    for name in _JS_BLANK + _NOT_BLANK + [chr(c) for c in range(0x3001)] + ["\ufeff"]:
+        blank = check_activity({**REFERENCE_TRACK_ITEM, "event": name}) is not None
+        assert blank is (js_trim(name) == ""), repr(name)
+
+
+@pytest.mark.parametrize(
+    "ip", ["01.2.3.4", "1.02.3.4", "001.2.3.4", "010.010.010.010", "000.000.000.000",
+           "199.099.9.9", "00.0.0.0", "1.2.3.04"],
+)
+def test_ipv4_with_leading_zeros_is_accepted_as_segment_accepts_it(ip: str) -> None:
+    assert check_contact({**REFERENCE_CONTACT_ITEM, "ip": ip}) is None
+    assert _explain({**REFERENCE_CONTACT_ITEM, "ip": ip}, activity=False) is None
+
+
+@pytest.mark.parametrize(
+    "ip", ["0001.2.3.4", "256.1.1.1", "1.2.3", " 1.2.3.4", "1.2.3.4 ", "1.2.3.4\n", "::1", ""],
+)
+def test_ipv4_that_segment_refuses_is_refused(ip: str) -> None:
+    assert check_contact({**REFERENCE_CONTACT_ITEM, "ip": ip}) == (
+        "ip: must be an IPv4 address string or null"
+    )
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet="0123456789. \n", max_size=16))
+def test_the_sandbox_and_streamer_agree_on_ipv4(text: str) -> None:
+    refused = check_contact({**REFERENCE_CONTACT_ITEM, "ip": text}) is not None
+    assert refused is not is_ipv4(text), repr(text)
