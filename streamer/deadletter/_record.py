@@ -29,7 +29,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-__all__ = ["Rejection", "build_headers"]
+__all__ = ["MESSAGE_LIMIT", "Rejection", "build_headers"]
+
+MESSAGE_LIMIT = 16_000
+"""Most characters of ``streamer.message``: Ortto's whole message, cut only when it is longer
+(a whole-request refusal may answer a page of HTML); the record still fits the topic."""
 
 
 @dataclass(slots=True, frozen=True)
@@ -74,7 +78,7 @@ def build_headers(
         add(("streamer.status", str(rejection.status)))
     if rejection.error_class is not None:
         add(("streamer.error_class", rejection.error_class))
-    add(("streamer.message", rejection.message[:2000]))
+    add(("streamer.message", rejection.message[:MESSAGE_LIMIT]))
     for name, value in (
         ("streamer.action", rejection.action),
         ("streamer.subscription", rejection.subscription),

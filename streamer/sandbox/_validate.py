@@ -26,6 +26,9 @@ import re
 from collections.abc import Callable
 from typing import Any, Final
 
+from .._exceptions import InvalidApiKeyError
+from ..sender._region import check_api_key
+
 __all__ = [
     "ALLOWED_LOCATION_KEYS",
     "check_activity",
@@ -57,8 +60,15 @@ _ip_verdicts: dict[str, bool] = {}
 
 
 def is_valid_key_shape(key: str) -> bool:
-    """A key looks like ``pau-XXXX``: environment, two-letter region, then ``-`` at index 3."""
-    return len(key) >= 4 and key[3] == "-"
+    """A key looks like ``pau-XXXX``: environment, two-letter region, then ``-`` at index 3.
+
+    The client's own rule (:func:`streamer.sender.check_api_key`), so that the sandbox and the
+    sender never disagree on which keys exist."""
+    try:
+        check_api_key(key)
+    except InvalidApiKeyError:
+        return False
+    return True
 
 
 def parse_bearer(header: str | None) -> str | None:

@@ -247,7 +247,7 @@ class Sender:
                     self._split(batch, unreported)
                     return
                 elif verdict is RequestVerdict.REJECT:
-                    message = _short(result.body) or f"HTTP {status}"
+                    message = _text(result.body) or f"HTTP {status}"
                     self._reject_all(batch, unreported, status, message, "rejected")
                     return
                 else:
@@ -355,6 +355,7 @@ class Sender:
             return
 
 
-def _short(body: bytes, limit: int = 300) -> str:
-    text = body.decode("utf-8", "replace").strip()
-    return text[:limit]
+def _text(body: bytes) -> str:
+    # Whole: the dead-letter record keeps Ortto's message (it cuts a header at its own limit);
+    # log lines never quote it.
+    return body.decode("utf-8", "replace").strip()

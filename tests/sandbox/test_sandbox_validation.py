@@ -120,6 +120,10 @@ def test_keys() -> None:
     assert not is_valid_key_shape("pau_abc")
     assert not is_valid_key_shape("pa-uabc")
     assert not is_valid_key_shape("")
+    # The client's own rule: the sandbox never accepts a key the sender would refuse.
+    assert not is_valid_key_shape("p12-abc")  # the region is two letters
+    assert not is_valid_key_shape(" pau-abc")
+    assert not is_valid_key_shape("pau-ab\u00e9")
     assert parse_bearer("Bearer pau-1") == "pau-1"
     assert parse_bearer("bearer pau-1") == "pau-1"
     assert parse_bearer("Basic x") is None
