@@ -136,6 +136,6 @@ def test_a_one_at_a_time_mapping_sends_each_event_alone(
     pipeline, state = asyncio.run(scenario())
     assert len(state.activities) == len(events)
     assert next(a for a in state.activities if a["message_id"] == "m-3").get("user_id") is None
-    assert pipeline.metrics.registry.get_sample_value(
-        "streamer_batch_size_items_count") == len(events)
-    assert pipeline.metrics.registry.get_sample_value("streamer_batch_size_items_sum") == len(events)
+    registry = pipeline.metrics.registry
+    assert registry.get_sample_value("streamer_batch_size_items_count") == len(events)
+    assert registry.get_sample_value("streamer_batch_size_items_sum") == len(events)
