@@ -67,7 +67,7 @@ def _sender(handler: Callable[[httpx.Request], httpx.Response], sink: Sink, *,
         client, sink,
         policy=RetryPolicy(budget_s=budget, initial_s=0.001, max_s=0.01, rng=random.Random(1)),
         governor=governor or Governor(max_in_flight=4),
-        on_request=None if requests is None else lambda p, o: requests.append((p, o)),
+        on_request=None if requests is None else lambda p, o, _n, _s: requests.append((p, o)),
     )
     return sender, client
 
