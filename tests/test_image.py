@@ -93,9 +93,10 @@ def test_the_wheel_installs_and_runs_with_only_runtime_dependencies(tmp_path: Pa
     clean = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "VIRTUAL_ENV"}}
     subprocess.run([bin_dir / "pip", "install", "--quiet", str(wheel)], check=True, timeout=600,
                    cwd=tmp_path, env=clean)
-    installed = {p["name"].lower().replace("_", "-") for p in json.loads(subprocess.run(
-        [bin_dir / "pip", "list", "--format", "json"], capture_output=True, text=True,
-        check=True, cwd=tmp_path, env=clean).stdout)}
+    versions = {p["name"].lower().replace("_", "-"): p["version"] for p in json.loads(
+        subprocess.run([bin_dir / "pip", "list", "--format", "json"], capture_output=True,
+                       text=True, check=True, cwd=tmp_path, env=clean).stdout)}
+    installed = set(versions)
     assert {"streamer", "confluent-kafka", "prometheus-client"} <= installed
     assert not installed & _DEV_ONLY
 
@@ -105,6 +106,7 @@ def test_the_wheel_installs_and_runs_with_only_runtime_dependencies(tmp_path: Pa
         assert answer.returncode == 0, answer.stderr
         return answer.stdout
 
+    assert streamer("--version").strip() == f"streamer {versions['streamer']}"
     assert "run" in streamer("--help")
     assert "--config" in streamer("run", "--help")
     flavour = subprocess.run(

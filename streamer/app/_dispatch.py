@@ -8,7 +8,9 @@ turns this destination off (the router returns ``TURNED_OFF`` for it), is done a
 allocates nothing in the tracker; ``streamer_filtered_messages_total`` counts both, by ``reason``
 (``no_subscription``, ``integrations``).
 
-Counters are added once per poll batch, not per message.
+Counters are added once per poll batch, not per message (dead letters: per letter, from a cached
+label child). The Kafka timestamp of the last message dispatched is kept per partition, once per
+run of one partition in a poll batch (``last_dispatched``, for ``streamer_consumer_lag_seconds``).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from .._exceptions import DecodeError, KafkaClientError
 from ..batching import Batcher
 from ..deadletter import DeadLetterWriter, Rejection
 from ..observability import Metrics
-from ..offsets import OffsetTracker, PartitionOffsets
+from ..offsets import OffsetTracker, PartitionOffsets, TopicPartitionKey
 from ..routing._types import TURNED_OFF, Accepted, Rejected
 from ..source import Decoder
 
@@ -59,6 +61,9 @@ class Dispatcher:
         self.turned_off = 0
         """Of those, the ones whose ``integrations`` turned this destination off."""
         self.rejected_local = 0
+        self.last_dispatched: dict[TopicPartitionKey, tuple[PartitionOffsets, int]] = {}
+        """Per partition, its state and the Kafka timestamp (ms) of the last message dispatched:
+        recorded once per run of one partition in a poll batch, for the lag in seconds."""
 
     def process(self, messages: list[Any]) -> None:
         now = self._clock()
@@ -71,6 +76,7 @@ class Dispatcher:
         # Fetches come in runs of one partition: look its state up once per run.
         last_topic, last_partition = "", -1
         state: PartitionOffsets | None = None
+        last: Any = None  # the last message of the current run
         for message in messages:
             if message.error() is not None:
                 self._consumer_error(message)
@@ -80,9 +86,12 @@ class Dispatcher:
                 if run:
                     per_topic[last_topic] = per_topic.get(last_topic, 0) + run
                     run = 0
+                if last is not None and state is not None:
+                    self._stamp(state, last)
                 last_topic, last_partition = message.topic(), partition
                 state = tracker.partition(last_topic, partition)
             run += 1
+            last = message
             offset = message.offset()
             value = message.value()
             try:
@@ -138,6 +147,8 @@ class Dispatcher:
                     ticket.settle()
         if run:
             per_topic[last_topic] = per_topic.get(last_topic, 0) + run
+        if last is not None and state is not None:
+            self._stamp(state, last)
         for topic, count in per_topic.items():
             self._metrics.consumed.labels(topic).inc(count)
             self.consumed += count
@@ -148,6 +159,11 @@ class Dispatcher:
             self._metrics.filtered.labels("integrations").inc(turned_off)
             self.filtered += turned_off
             self.turned_off += turned_off
+
+    def _stamp(self, state: PartitionOffsets, message: Any) -> None:
+        kind, stamp = message.timestamp()
+        if kind:  # 0: the message has no timestamp
+            self.last_dispatched[state.key] = (state, stamp)
 
     def _rejection(
         self, route: Any, status: int, message: str, reason: str, event: dict[str, Any]
@@ -160,7 +176,8 @@ class Dispatcher:
 
     def _reject(self, message: Any, ticket: Any, rejection: Rejection) -> None:
         self.rejected_local += 1
-        self._metrics.rejected.labels(rejection.stage, rejection.reason).inc()
+        self._metrics.dead_letter(
+            rejection.stage, rejection.reason, rejection.subscription or "").inc()
         self._dead_letter.write(message, rejection, ticket)
 
     def _consumer_error(self, message: Any) -> None:

@@ -1,4 +1,6 @@
-"""What the sender's answers do: settle tickets, dead-letter refusals, count.
+"""What the sender's answers do: settle tickets, dead-letter refusals, count (delivered items
+and dead letters by subscription; requests, their latency and size are counted by the
+pipeline's ``on_request`` hook, for every request).
 
 A refusal for an item whose partition was revoked meanwhile is dropped here: the partition's
 next owner consumes the message again from the last commit and decides its fate itself.
@@ -50,9 +52,10 @@ class Outcomes:
         count = len(tickets)
         self.delivered_items += count
         metrics = self._metrics
-        metrics.delivered.labels(batch.route.action).inc(count)
-        metrics.batch_size.observe(len(batch))
-        metrics.request_latency.labels(batch.route.path).observe(seconds)
+        # One call per answered request; its latency and size are observed with the request
+        # itself (the sender's on_request), failed requests included.
+        route = batch.route
+        metrics.delivered.labels(route.action, route.name).inc(count)
         now_ms = self._wall() * 1000.0
         metrics.end_to_end.observe_many(
             max(0.0, (now_ms - stamp) / 1000.0)
@@ -67,9 +70,9 @@ class Outcomes:
         if ticket.partition.revoked:
             return
         self.rejected_items += 1
-        self._metrics.rejected.labels("deliver", reason).inc()
-        now = self._wall()
         route = batch.route
+        self._metrics.dead_letter("deliver", reason, route.name).inc()
+        now = self._wall()
         first = now - (time.monotonic() - batch.first_failure) if batch.first_failure else now
         rejection = Rejection(
             "deliver", reason, message, status, error_class=error_class, action=route.action,

@@ -10,8 +10,9 @@ Lifecycle of :meth:`Pipeline.run`:
    c. hand closed windows (by size, bytes or linger) to the sender,
    d. every ``commit_interval``: a checkpoint (asynchronous commit; the broker's answer comes
       back through the consumer's commit callback, and only confirmed offsets count:
-      ``committed``, the tracker, ``streamer_committed_offset``), the watermark gauges and the
-      dead-letter and retry log summaries that are due,
+      ``committed``, the tracker, ``streamer_committed_offset``), the watermark gauges (lag in
+      messages and seconds, ``_lag``; holdback) and the dead-letter and retry log summaries
+      that are due,
    e. back-pressure: pause all partitions above the high-water mark of unfinished items, or
       while Ortto refuses the key; resume below the low-water mark.
    A bug latched by the sender (a delivery task that died) is raised at the top of the loop.
@@ -49,6 +50,7 @@ from ..offsets import Checkpoint, CommitResult, OffsetTracker, TopicPartitionKey
 from ..sender import Governors, OrttoClient, RetryPolicy, Sender
 from ..source import KafkaSource, build_decoding
 from ._dispatch import Dispatcher
+from ._lag import lag_messages, lag_seconds
 from ._outcomes import Outcomes
 
 __all__ = ["Pipeline", "PipelineStats"]
@@ -363,8 +365,12 @@ class Pipeline:
         self.metrics.rate_share.set(rate.share)
         self.metrics.rate_limit.set(float("inf") if rate.rate is None else rate.rate)
 
-    def _request_made(self, path: str, outcome: str) -> None:
-        self.metrics.requests.labels(path, outcome).inc()
+    def _request_made(self, path: str, status_class: str, items: int, seconds: float) -> None:
+        series = self.metrics.request(path, status_class)
+        series.total.inc()
+        series.duration.observe(seconds)
+        if items:  # the key probe carries none
+            series.items.observe(items)
 
     def _high_watermark(self, topic: str, partition: int, low: int, high: int) -> None:
         # On the consumer's thread: a plain dict store, read by the loop at the next checkpoint.
@@ -372,18 +378,7 @@ class Pipeline:
 
     def lag(self) -> dict[TopicPartitionKey, int]:
         """Per partition: messages from the first not done (the commit point) to the end."""
-        out: dict[TopicPartitionKey, int] = {}
-        for state in self.tracker:
-            ends = self._ends.get(state.key)
-            if ends is None:
-                continue
-            low, high = ends
-            done_up_to = state.committable()
-            if done_up_to is None:
-                # Nothing read yet: reading starts at the commit, or at the log's start.
-                done_up_to = state.committed if state.committed is not None else max(low, 0)
-            out[state.key] = max(0, high - done_up_to)
-        return out
+        return lag_messages(self.tracker, self._ends)
 
     def watermarks(self) -> dict[TopicPartitionKey, tuple[int, float] | None]:
         """Per partition: the offset holding the commit back and for how long (or None)."""
@@ -396,9 +391,14 @@ class Pipeline:
 
     def _watermarks(self) -> None:
         seconds, offset = self.metrics.holdback_seconds, self.metrics.holdback_offset
-        for (topic, partition), behind in self.lag().items():
-            self.metrics.consumer_lag.labels(topic, str(partition)).set(behind)
+        behind = self.lag()
+        for (topic, partition), count in behind.items():
+            self.metrics.consumer_lag.labels(topic, str(partition)).set(count)
         now = self._clock()
+        for (topic, partition), age in lag_seconds(
+            self.tracker, behind, self.dispatcher.last_dispatched, wall_now=time.time(), now=now
+        ).items():
+            self.metrics.consumer_lag_seconds.labels(topic, str(partition)).set(age)
         for (topic, partition), held in self.watermarks().items():
             labels = (topic, str(partition))
             seconds.labels(*labels).set(0.0 if held is None else held[1])

@@ -103,8 +103,9 @@ def metric_totals(metrics: Metrics) -> tuple[dict[str, int], int, int]:
     for metric in metrics.rejected.collect():
         for sample in metric.samples:
             if sample.name.endswith("_total") and sample.value:
-                by_reason[f"{sample.labels['stage']}/{sample.labels['reason']}"] = int(
-                    sample.value)
+                # Summed over subscriptions (the counter's third label).
+                key = f"{sample.labels['stage']}/{sample.labels['reason']}"
+                by_reason[key] = by_reason.get(key, 0) + int(sample.value)
     retried = sum(int(s.value) for m in metrics.retried.collect() for s in m.samples
                   if s.name.endswith("_total"))
     skipped = sum(int(s.value) for m in metrics.skipped.collect() for s in m.samples

@@ -6,22 +6,41 @@ Names follow Prometheus' conventions: base units as suffixes (``_seconds``), cou
 ``_total`` (``prometheus_client`` appends it to a ``Counter``'s name), and gauges without a unit
 are named for what they count (``_messages``, ``_items``, ``_requests``). The README's metrics
 table lists every one; a new metric follows the same rules.
+
+Label values are bounded: endpoints and actions are fixed, subscriptions come from the
+configuration, status classes are ``2xx``, ``4xx``, ``429``, ``5xx`` and ``error`` (no HTTP
+answer). Hot paths take label children from small caches here (:meth:`Metrics.request`,
+:meth:`Metrics.dead_letter`), one dict lookup instead of ``labels()`` for each observation.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
 
 from ._bulk import BulkHistogram
 
-__all__ = ["FILTERED_REASONS", "Metrics"]
+__all__ = ["FILTERED_REASONS", "STATUS_CLASSES", "Metrics", "RequestSeries"]
 
 FILTERED_REASONS = ("no_subscription", "integrations")
 """The ``reason`` label values of ``streamer_filtered_messages_total``."""
 
+STATUS_CLASSES = ("2xx", "4xx", "429", "5xx", "error")
+"""The ``status_class`` / ``outcome`` label values of the request metrics (``error``: no HTTP
+answer: a timeout, a connection error)."""
+
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 _E2E_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600)
 _BATCH_BUCKETS = (1, 5, 10, 25, 50, 100, 200, 300, 400, 500)
+
+
+class RequestSeries(NamedTuple):
+    """The three series one request to Ortto updates (one endpoint and status class)."""
+
+    total: Counter
+    duration: Histogram
+    items: Histogram
 
 
 class Metrics:
@@ -42,7 +61,9 @@ class Metrics:
         for reason in FILTERED_REASONS:
             self.filtered.labels(reason)  # both series exist from the start, at 0
         self.delivered = Counter(
-            "streamer_delivered_items_total", "Items accepted by Ortto.", ["action"], registry=r
+            "streamer_delivered_items_total",
+            "Items accepted by Ortto, by action and subscription.",
+            ["action", "subscription"], registry=r,
         )
         self.skipped = Counter(
             "streamer_skipped_items_total",
@@ -50,15 +71,17 @@ class Metrics:
         )
         self.rejected = Counter(
             "streamer_dead_letters_total",
-            "Dead-letter records written (one per item or undecodable message).",
-            ["stage", "reason"], registry=r,
+            "Dead-letter records written (one per item or undecodable message); subscription is "
+            "empty for the decode stage.",
+            ["stage", "reason", "subscription"], registry=r,
         )
         self.retried = Counter(
             "streamer_retried_items_total", "Items scheduled to be sent again.", ["reason"],
             registry=r,
         )
         self.requests = Counter(
-            "streamer_requests_total", "Requests to Ortto by endpoint and outcome.",
+            "streamer_requests_total",
+            "Requests to Ortto by endpoint and outcome (status class; error: no HTTP answer).",
             ["endpoint", "outcome"], registry=r,
         )
         self.committed_offsets = Counter(
@@ -68,12 +91,15 @@ class Metrics:
             ["kind", "result"], registry=r,
         )
         self.batch_size = Histogram(
-            "streamer_batch_size_items", "Items per request to Ortto.", buckets=_BATCH_BUCKETS,
-            registry=r,
+            "streamer_batch_size_items",
+            "Items per request to Ortto, every request (failed ones included) by status class.",
+            ["endpoint", "status_class"], buckets=_BATCH_BUCKETS, registry=r,
         )
         self.request_latency = Histogram(
-            "streamer_request_duration_seconds", "Duration of a request to Ortto.",
-            ["endpoint"], buckets=_LATENCY_BUCKETS, registry=r,
+            "streamer_request_duration_seconds",
+            "Duration of a request to Ortto, every request (failed ones included) by status "
+            "class.",
+            ["endpoint", "status_class"], buckets=_LATENCY_BUCKETS, registry=r,
         )
         self.end_to_end = BulkHistogram(
             "streamer_delivery_latency_seconds",
@@ -94,6 +120,13 @@ class Metrics:
         self.consumer_lag = Gauge(
             "streamer_consumer_lag_messages",
             "Messages from the first one not yet done (the commit point) to the partition's end.",
+            ["topic", "partition"], registry=r,
+        )
+        self.consumer_lag_seconds = Gauge(
+            "streamer_consumer_lag_seconds",
+            "How far behind the commit point is in time: now minus the Kafka timestamp of the "
+            "oldest message not done; with none pending, now minus the timestamp of the last "
+            "message dispatched if the partition has messages beyond it, else 0.",
             ["topic", "partition"], registry=r,
         )
         self.holdback_offset = Gauge(
@@ -133,3 +166,25 @@ class Metrics:
             "Current adaptive limit of requests in flight, per Ortto endpoint.",
             ["endpoint"], registry=r,
         )
+        self._requests: dict[tuple[str, str], RequestSeries] = {}
+        self._dead_letters: dict[tuple[str, str, str], Counter] = {}
+
+    def request(self, endpoint: str, status_class: str) -> RequestSeries:
+        """The series of one request's endpoint and status class (cached)."""
+        key = (endpoint, status_class)
+        series = self._requests.get(key)
+        if series is None:
+            series = self._requests[key] = RequestSeries(
+                self.requests.labels(endpoint, status_class),
+                self.request_latency.labels(endpoint, status_class),
+                self.batch_size.labels(endpoint, status_class),
+            )
+        return series
+
+    def dead_letter(self, stage: str, reason: str, subscription: str) -> Counter:
+        """The dead-letter counter child of one stage, reason and subscription (cached)."""
+        key = (stage, reason, subscription)
+        child = self._dead_letters.get(key)
+        if child is None:
+            child = self._dead_letters[key] = self.rejected.labels(stage, reason, subscription)
+        return child

@@ -23,8 +23,11 @@ A bug that escapes a delivery task (or the key probe) is fatal and visible, neve
 stalled until a restart: it is logged at once and latched (``Sender.failure``);
 :meth:`Sender.raise_if_failed`, called by the pipeline on every turn of its loop, raises it as a
 :class:`~streamer.DeliveryError`, so the pipeline stops, turns unready and ``streamer run`` exits
-with a non-zero status. Every request is reported to ``on_request(endpoint, outcome)`` (outcome:
-``2xx``, ``4xx``, ``429``, ``5xx``, or ``error`` when there was no HTTP answer).
+with a non-zero status. Every request to Ortto, failed ones included, is reported to
+``on_request(endpoint, status_class, items, seconds)`` (status class: ``2xx``, ``4xx``, ``429``,
+``5xx``, or ``error`` when there was no HTTP answer; ``items``: 0 for the key probe). Seconds are
+the client's own measure when Ortto answered (after the rate token); without an answer the
+sender measures from the call to the failure, a rate token's wait included.
 """
 
 from __future__ import annotations
@@ -91,7 +94,7 @@ class Sender:
         clock: Callable[[], float] = time.monotonic,
         probe_initial_s: float = 1.0,
         probe_max_s: float = 30.0,
-        on_request: Callable[[str, str], None] | None = None,
+        on_request: Callable[[str, str, int, float], None] | None = None,
     ) -> None:
         self._client = client
         self._sink = sink
@@ -168,9 +171,9 @@ class Sender:
                              return_exceptions=True)
         self._tasks.clear()
 
-    def _count(self, path: str, outcome: str) -> None:
+    def _count(self, path: str, outcome: str, items: int, seconds: float) -> None:
         if self._on_request is not None:
-            self._on_request(path, outcome)
+            self._on_request(path, outcome, items, seconds)
 
     # -- one batch -------------------------------------------------------------------------
 
@@ -190,18 +193,20 @@ class Sender:
         """One request under the endpoint's governor; its place is given back on every path."""
         path = batch.route.path
         await governor.acquire()
+        started = time.perf_counter()
         try:
             result = await self._client.post(path, batch.body())
         except RequestError as exc:
             governor.release(congested=True)
-            self._count(path, "error" if exc.status is None else _outcome(exc.status))
+            self._count(path, "error" if exc.status is None else _outcome(exc.status),
+                        len(batch), time.perf_counter() - started)
             return exc
         except BaseException:
             governor.give_back()  # cancelled, or a bug: no answer to learn from
             raise
         status = result.status
         governor.release(congested=status == 429 or status >= 500, latency_s=result.seconds)
-        self._count(path, _outcome(status))
+        self._count(path, _outcome(status), len(batch), result.seconds)
         return result
 
     async def _deliver_until_done(self, batch: Batch, unreported: _Unreported) -> None:
@@ -337,18 +342,20 @@ class Sender:
         wait = self._probe_initial_s
         while True:
             await asyncio.sleep(wait)
+            started = time.perf_counter()
             try:
                 await self._client.check_key()
             except AuthenticationError as exc:
-                self._count("/me", _outcome(exc.status))
+                self._count("/me", _outcome(exc.status), 0, time.perf_counter() - started)
                 wait = min(self._probe_max_s, wait * 2)
                 continue
             except RequestError as exc:
-                self._count("/me", "error" if exc.status is None else _outcome(exc.status))
+                self._count("/me", "error" if exc.status is None else _outcome(exc.status), 0,
+                            time.perf_counter() - started)
                 log.warning("probing the key failed: %s", exc)
                 wait = min(self._probe_max_s, wait * 2)
                 continue
-            self._count("/me", "2xx")
+            self._count("/me", "2xx", 0, time.perf_counter() - started)
             log.info("Ortto accepts the API key again: delivery resumes")
             self._key_ok.set()
             self._sink.auth_changed(True)

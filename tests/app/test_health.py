@@ -10,7 +10,7 @@ from streamer.observability import HealthServer, Metrics
 
 def test_metrics_health_and_readiness_endpoints() -> None:
     metrics = Metrics(CollectorRegistry())
-    metrics.delivered.labels("trackActivity").inc(3)
+    metrics.delivered.labels("trackActivity", "Orders").inc(3)
     readiness = {"value": (False, "no partitions assigned")}
 
     async def scenario() -> list[httpx.Response]:
@@ -28,7 +28,8 @@ def test_metrics_health_and_readiness_endpoints() -> None:
             await server.stop()
 
     metrics_answer, health, unready, ready = asyncio.run(scenario())
-    assert 'streamer_delivered_items_total{action="trackActivity"} 3.0' in metrics_answer.text
+    assert ('streamer_delivered_items_total{action="trackActivity",subscription="Orders"} 3.0'
+            in metrics_answer.text)
     assert health.status_code == 200
     assert unready.status_code == 503 and unready.json()["reason"] == "no partitions assigned"
     assert ready.status_code == 200 and ready.json()["ready"] is True

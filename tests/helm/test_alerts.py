@@ -117,7 +117,9 @@ def test_every_expression_names_only_exported_metrics(tools: ChartTools) -> None
         "streamer_commit_holdback_seconds", "streamer_request_duration_seconds_bucket",
         "streamer_requests_total", "streamer_concurrency_limit_requests",
         "streamer_retried_items_total", "process_resident_memory_bytes",
-        "streamer_key_refused", "streamer_ready",
+        "streamer_key_refused", "streamer_ready", "streamer_consumer_lag_seconds",
+        "streamer_rate_share_ratio", "streamer_rate_limit_requests_per_second",
+        "streamer_batch_size_items_count",
     } <= used
 
 

@@ -67,7 +67,7 @@ def _sender(handler: Callable[[httpx.Request], httpx.Response], sink: Sink, *,
         client, sink,
         policy=RetryPolicy(budget_s=budget, initial_s=0.001, max_s=0.01, rng=random.Random(1)),
         governor=governor or Governor(max_in_flight=4),
-        on_request=None if requests is None else lambda p, o: requests.append((p, o)),
+        on_request=None if requests is None else lambda p, o, _n, _s: requests.append((p, o)),
     )
     return sender, client
 
@@ -200,3 +200,37 @@ def test_a_bug_escaping_a_delivery_task_is_latched_and_raised() -> None:
         sender.raise_if_failed()
     assert raised.value.__cause__ is sender.failure
     assert (sender.in_flight_items, governor.in_flight) == (0, 0)
+
+
+def test_every_request_reports_its_items_and_duration_failed_ones_included() -> None:
+    # A request that fails without an answer after 50 ms (a timeout), then a 503 and a 200:
+    # each is reported with the batch's items and how long it took.
+    calls = 0
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            await asyncio.sleep(0.05)
+            raise httpx.ReadTimeout("timed out", request=request)
+        return httpx.Response(503) if calls == 2 else httpx.Response(200, json={"errors": []})
+
+    seen: list[tuple[str, str, int, float]] = []
+
+    async def scenario() -> None:
+        client = OrttoClient(KEY, endpoint="http://sandbox.invalid/v1",
+                             transport=httpx.MockTransport(handler))
+        sender = Sender(
+            client, Sink(),
+            policy=RetryPolicy(budget_s=5.0, initial_s=0.001, max_s=0.01, rng=random.Random(1)),
+            governor=Governor(max_in_flight=4),
+            on_request=lambda *report: seen.append(report),
+        )
+        sender.submit(_batch(3))
+        assert await sender.drain(10.0)
+        await client.aclose()
+
+    asyncio.run(scenario())
+    assert [(p, c, n) for p, c, n, _ in seen] == [
+        ("/track", "error", 3), ("/track", "5xx", 3), ("/track", "2xx", 3)]
+    assert seen[0][3] >= 0.05 and all(s >= 0 for *_, s in seen)
