@@ -19,13 +19,12 @@ for a letter of stage ``decode``, every subscription (``""``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from ..config import Config
-from ..deadletter import DeadLetterIdentity, identity_of, read_dead_letter, resolved_identity
+from ..deadletter import DeadLetterIdentity, LetterScan, identity_of
 from ..source import ClusterView
 from ._replay import configured_subscriptions
 
@@ -83,19 +82,8 @@ def plan_redrive(view: ClusterView, config: Config, filters: RedriveFilters) -> 
     plan = RedrivePlan(topic)
     found: dict[DeadLetterIdentity, Letter] = {}
     order: list[tuple[str, Letter]] = []
-    resolved: set[DeadLetterIdentity] = set()
-    for message in view.scan(topic, starts, ends):
-        plan.read += 1
-        # Consumed headers are (name, bytes) pairs; the client's type also allows a dict.
-        headers: Sequence[tuple[str, bytes | None]] = cast(Any, message.headers()) or []
-        done = resolved_identity(headers)
-        if done is not None:
-            resolved.add(done)
-            continue
-        try:
-            record = read_dead_letter(message.key(), None, headers)
-        except ValueError:
-            continue  # not a dead letter
+    scan = LetterScan()
+    for message, record in scan.letters(view.scan(topic, starts, ends)):
         _, stamp = message.timestamp()
         reason = _left_for(record, stamp, filters, configured)
         if reason is not None:
@@ -113,8 +101,9 @@ def plan_redrive(view: ClusterView, config: Config, filters: RedriveFilters) -> 
         )
         found[identity] = letter
         order.append((identity.subscription if record["stage"] != "decode" else "", letter))
+    plan.read = scan.read
     for group, letter in order:
-        if letter.identity in resolved:
+        if letter.identity in scan.resolved:
             _count(plan.left, "resolved")
             continue
         plan.groups.setdefault(group, []).append(letter)

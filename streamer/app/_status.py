@@ -14,7 +14,7 @@ import time
 from typing import Any
 
 from ..config import KafkaConfig
-from ..deadletter import DeadLetterIdentity, identity_of, read_dead_letter, resolved_identity
+from ..deadletter import LetterScan, identity_of
 from ..source import ClusterView
 
 __all__ = ["DEAD_LETTER_CAP", "DEAD_LETTER_WINDOW_S", "dead_letter_summary", "group_status"]
@@ -72,25 +72,14 @@ def dead_letter_summary(
     numbers = view.partitions(topic)
     starts = view.offsets_for_time(topic, numbers, since_ms)
     ends = {p: high for p, (_, high) in view.watermarks(topic, numbers).items()}
-    letters: list[tuple[DeadLetterIdentity, str, str]] = []
-    resolved: set[DeadLetterIdentity] = set()
-    read = 0
-    for message in view.scan(topic, starts, ends, limit=cap):
-        read += 1
-        headers: Any = message.headers() or []  # consumed headers: (name, bytes) pairs
-        done = resolved_identity(headers)
-        if done is not None:
-            resolved.add(done)
-            continue
-        try:
-            record = read_dead_letter(message.key(), None, headers)
-        except ValueError:
-            continue  # not ours
-        letters.append((identity_of(record), record["stage"], record["reason"]))
+    scan = LetterScan()
+    letters = [(identity_of(record), record["stage"], record["reason"])
+               for _, record in scan.letters(view.scan(topic, starts, ends, limit=cap))]
+    read = scan.read
     counts: dict[str, dict[str, int]] = {}
     unresolved = 0
     for identity, stage, reason in letters:
-        if identity in resolved:
+        if identity in scan.resolved:
             continue
         unresolved += 1
         per_stage = counts.setdefault(stage, {})

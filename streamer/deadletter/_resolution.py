@@ -23,13 +23,20 @@ offset sees the resolution of every letter it sees. ``status`` counts unresolved
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import orjson
 
-__all__ = ["DeadLetterIdentity", "identity_of", "resolution_record", "resolved_identity"]
+__all__ = [
+    "DeadLetterIdentity",
+    "LetterScan",
+    "identity_of",
+    "resolution_record",
+    "resolved_identity",
+]
 
 RESOLUTION_HEADER = "streamer.resolution"
 
@@ -90,3 +97,34 @@ def resolution_record(
     if subscription:
         headers.append(("streamer.subscription", subscription.encode()))
     return key, value, headers
+
+
+@dataclass(slots=True)
+class LetterScan:
+    """What a read of the dead-letter topic saw besides its letters (see :meth:`letters`)."""
+
+    read: int = 0
+    """Records read, letters, resolutions and foreign records alike."""
+    resolved: set[DeadLetterIdentity] = field(default_factory=set)
+    """The identities the resolution records read so far mark as handled."""
+
+    def letters(self, messages: Iterable[Any]) -> Iterator[tuple[Any, dict[str, Any]]]:
+        """``(message, record)`` for each dead letter of ``messages`` (consumed records);
+        resolution records go to :attr:`resolved`, records that are neither are skipped.
+        A letter is resolved when its identity is in :attr:`resolved` at the end of the read
+        (a resolution always follows its letter)."""
+        from ._read import read_dead_letter
+
+        for message in messages:
+            self.read += 1
+            # Consumed headers are (name, bytes) pairs; the client's type also allows a dict.
+            headers: Sequence[tuple[str, bytes | None]] = cast(Any, message.headers()) or []
+            done = resolved_identity(headers)
+            if done is not None:
+                self.resolved.add(done)
+                continue
+            try:
+                record = read_dead_letter(message.key(), None, headers)
+            except ValueError:
+                continue  # not a dead letter
+            yield message, record
