@@ -295,23 +295,19 @@ def _make_step(
     tags = audience_tags(audience_id) if audience_id else None
     settle = _settler(route, action, tags, single=single)
     rejected = Rejected
+    check: Callable[[dict[str, Any]], dict[str, Any] | Refusal]
     if single:
         # The single-event path: top-level empty strings go first, then the general check
         # (the one specialised for the mapping counts on the keys the mapping writes).
         general = item_checker(action)
 
-        def single_step(event: Mapping[str, Any]) -> Outcome:
-            try:
-                item = mapping(event)
-            except MappingError as exc:
-                return rejected(route, 400, f"mapping failed: {exc}")
-            except (TypeError, ValueError, KeyError, IndexError, AttributeError) as exc:
-                return rejected(route, 400, f"mapping failed ({type(exc).__name__}): {exc}")
-            return settle(general(without_empty_strings(item)))
+        def single_check(item: dict[str, Any]) -> dict[str, Any] | Refusal:
+            return general(without_empty_strings(item))
 
-        return single_step
-    # compile_processor's parts, composed here with the route bound in: one call less per item.
-    check = item_checker(action, mapping_source)
+        check = single_check
+    else:
+        # compile_processor's parts, composed here with the route bound in: one call less.
+        check = item_checker(action, mapping_source)
 
     def step(event: Mapping[str, Any]) -> Outcome:
         try:
@@ -323,6 +319,8 @@ def _make_step(
             return rejected(route, 400, f"mapping failed ({type(exc).__name__}): {exc}")
         return settle(check(item))
 
+    if single:
+        return step
     # The same, generated as one function for the mappings that allow it (all real ones).
     return fused_step(route, action, mapping_source, tags, slow=step, settle=settle) or step
 
