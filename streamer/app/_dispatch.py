@@ -2,7 +2,9 @@
 
 Per message: decode, route (triggers and mappings compiled at start-up), then register the
 message with the offset tracker with as many pieces of work as it produced. Accepted items are
-serialised once and go to their route's window; rejected ones go to the dead-letter writer;
+serialised once and go to their route's window (through the per-contact ordering gate, when
+``delivery.ordering`` is ``per_contact``: ``batching/_ordering.py``); rejected ones go to the
+dead-letter writer;
 skipped ones settle at once. A message that matched nothing, or whose ``integrations`` object
 turns this destination off (the router returns ``TURNED_OFF`` for it), is done at once and
 allocates nothing in the tracker; ``streamer_filtered_messages_total`` counts both, by ``reason``
@@ -22,7 +24,7 @@ from typing import Any
 import orjson
 
 from .._exceptions import DecodeError, KafkaClientError
-from ..batching import Batcher
+from ..batching import Batcher, ContactOrder
 from ..deadletter import DeadLetterWriter, Rejection
 from ..observability import Metrics
 from ..offsets import OffsetTracker, PartitionOffsets, TopicPartitionKey
@@ -46,8 +48,10 @@ class Dispatcher:
         metrics: Metrics,
         clock: Callable[[], float],
         max_event_bytes: int = 1_000_000,
+        order: ContactOrder | None = None,
     ) -> None:
         self._decode = decode
+        self._order = order
         self._max_event_bytes = max_event_bytes
         self._route = route
         self._tracker = tracker
@@ -69,6 +73,7 @@ class Dispatcher:
         now = self._clock()
         tracker = self._tracker
         decode, route, add = self._decode, self._route, self._batcher.add
+        order = self._order
         max_item, max_event = self._batcher.max_item_bytes, self._max_event_bytes
         dumps = orjson.dumps
         per_topic: dict[str, int] = {}
@@ -137,7 +142,12 @@ class Dispatcher:
                             f"the item has {len(item):,} bytes of JSON, more than one request "
                             "may carry (batching.max_bytes)", "too_large", event))
                         continue
-                    add(outcome.route, item, ticket)
+                    if order is None:
+                        add(outcome.route, item, ticket)
+                    else:
+                        mapped = outcome.item
+                        order.add(outcome.route, item, ticket,
+                                  mapped.get("user_id") or mapped.get("anonymous_id"))
                 elif kind is Rejected:
                     self._reject(message, ticket, self._rejection(
                         outcome.route, outcome.status, outcome.message, "validation", event))

@@ -4,6 +4,9 @@ pipeline's ``on_request`` hook, for every request).
 
 A refusal for an item whose partition was revoked meanwhile is dropped here: the partition's
 next owner consumes the message again from the last commit and decides its fate itself.
+
+With per-contact ordering, every fate (delivered, refused, dropped on a revocation) confirms the
+item to the gate (``batching/_ordering.py``), which sends the contact's next held item.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from ..batching import Batch
+from ..batching import Batch, ContactOrder
 from ..deadletter import DeadLetterWriter, Rejection
 from ..observability import LogSummariser, Metrics
 
@@ -35,8 +38,10 @@ class Outcomes:
         on_auth_changed: Callable[[bool], None],
         wall_clock: Callable[[], float] = time.time,
         clock: Callable[[], float] = time.monotonic,
+        order: ContactOrder | None = None,
     ) -> None:
         self._dead_letter = dead_letter
+        self._order = order
         self._metrics = metrics
         self._on_auth_changed = on_auth_changed
         self._wall = wall_clock
@@ -49,6 +54,8 @@ class Outcomes:
         tickets = batch.tickets if indexes is None else [batch.tickets[i] for i in indexes]
         for ticket in tickets:
             ticket.settle()
+        if self._order is not None:
+            self._order.confirmed(batch, indexes)
         count = len(tickets)
         self.delivered_items += count
         metrics = self._metrics
@@ -67,6 +74,8 @@ class Outcomes:
         error_class: str | None = None,
     ) -> None:
         ticket = batch.tickets[index]
+        if self._order is not None:
+            self._order.confirmed_one(batch.route.path, batch.contacts[index])
         if ticket.partition.revoked:
             return
         self.rejected_items += 1
@@ -84,6 +93,10 @@ class Outcomes:
         # wrote (its message may quote event values: the dead-letter record keeps it whole).
         detail = message if reason == "retries_exhausted" else ""
         self._dead_letter.write(ticket.message, rejection, ticket, log_detail=detail)
+
+    def abandoned(self, batch: Batch, indexes: Sequence[int]) -> None:
+        if self._order is not None:
+            self._order.confirmed(batch, indexes)
 
     def retrying(self, batch: Batch, count: int, reason: str) -> None:
         label = _reason_label(reason)

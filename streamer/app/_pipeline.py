@@ -13,8 +13,10 @@ Lifecycle of :meth:`Pipeline.run`:
       ``committed``, the tracker, ``streamer_committed_offset``), the watermark gauges (lag in
       messages and seconds, ``_lag``; holdback) and the dead-letter and retry log summaries
       that are due,
-   e. back-pressure: pause all partitions above the high-water mark of unfinished items, or
-      while Ortto refuses the key; resume below the low-water mark.
+   e. back-pressure: pause all partitions above the high-water mark of unfinished items (held
+      for per-contact ordering included), or while Ortto refuses the key; resume below the
+      low-water mark. A partition whose items held for ordering pass its share of the mark
+      (a hot contact) pauses alone, and resumes below half of that.
    A bug latched by the sender (a delivery task that died) is raised at the top of the loop.
 3. Stop on SIGTERM or SIGINT: no new messages; open windows are sent; in-flight work gets the
    grace period; what is done is committed synchronously; the consumer leaves the group (its
@@ -42,11 +44,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..batching import Batch, Batcher
+from ..batching import Batch, Batcher, ContactOrder
 from ..config import Config, KafkaConfig
 from ..deadletter import DeadLetterWriter
 from ..observability import ClusterProbe, HealthServer, Heartbeats, Metrics
-from ..offsets import Checkpoint, CommitResult, OffsetTracker, TopicPartitionKey
+from ..offsets import (
+    Checkpoint,
+    CommitResult,
+    OffsetTracker,
+    PartitionOffsets,
+    TopicPartitionKey,
+)
 from ..sender import Governors, OrttoClient, RetryPolicy, Sender
 from ..source import KafkaSource, build_decoding
 from ._dispatch import Dispatcher
@@ -113,11 +121,15 @@ class Pipeline:
             clock=clock,
             route_limit=router.max_items,
         )
+        delivery = config.delivery
+        # Per endpoint, at most one unconfirmed item per contact (batching/_ordering.py).
+        self.order: ContactOrder | None = (
+            ContactOrder(self.batcher.add) if delivery.ordering == "per_contact" else None
+        )
         self.outcomes = Outcomes(
             dead_letter=self.dead_letter, metrics=self.metrics,
-            on_auth_changed=self._auth_changed,
+            on_auth_changed=self._auth_changed, order=self.order,
         )
-        delivery = config.delivery
         self.governors = Governors(max_in_flight=delivery.max_in_flight, clock=clock)
         self.client = client
         # The budget of the group, every endpoint together; the share follows the assignment.
@@ -136,7 +148,7 @@ class Pipeline:
         self.dispatcher = Dispatcher(
             decode=self.decoding.decode, route=router.route, tracker=self.tracker,
             batcher=self.batcher, dead_letter=self.dead_letter, metrics=self.metrics,
-            clock=clock, max_event_bytes=kafka.max_event_bytes,
+            clock=clock, max_event_bytes=kafka.max_event_bytes, order=self.order,
         )
         self._ends: dict[TopicPartitionKey, tuple[int, int]] = {}
         self.liveness = Heartbeats(config.metrics.liveness_timeout_s)
@@ -260,9 +272,13 @@ class Pipeline:
             self.sender.submit(batch)
 
     async def _back_pressure(self) -> None:
-        high = self.config.delivery.max_pending_items
+        delivery = self.config.delivery
+        high = delivery.max_pending_items
         unfinished = self.batcher.waiting + self.sender.in_flight_items + self.dead_letter.pending
         unfinished += self.decoding.held  # messages waiting for their schema
+        if self.order is not None:
+            unfinished += self.order.held
+            await self._hot_partitions(int(high * delivery.ordering_pause_share))
         should_pause = not self._key_ok or unfinished > high
         if should_pause and not self.source.paused:
             log.info("pausing consumption (%d unfinished items, key ok: %s)",
@@ -271,6 +287,23 @@ class Pipeline:
         elif not should_pause and self.source.paused and unfinished <= high // 2:
             log.info("resuming consumption (%d unfinished items)", unfinished)
             await self.source.resume()
+
+    async def _hot_partitions(self, limit: int) -> None:
+        """Pause a partition alone while its items held for ordering pass ``limit``."""
+        assert self.order is not None
+        held = self.order.held_by_partition
+        source = self.source
+        if held:
+            hot = [k for k in self.order.hot_partitions(limit) if k not in source.paused_alone]
+            if hot:
+                log.info("pausing %s alone: more than %d items held for ordering (a hot "
+                         "contact)", hot, limit)
+                await source.pause_partitions(hot)
+        if source.paused_alone:
+            cool = [k for k in source.paused_alone if held.get(k, 0) <= limit // 2]
+            if cool:
+                log.info("resuming %s: items held for ordering back under %d", cool, limit // 2)
+                await source.resume_partitions(cool)
 
     def _auth_changed(self, ok: bool) -> None:
         self._key_ok = ok
@@ -285,8 +318,12 @@ class Pipeline:
         deadline = self._clock() + grace
         try:
             if self._fatal is None:
-                self._send(self.batcher.drain())
-                done = await self.sender.drain(max(0.0, deadline - self._clock()))
+                while True:
+                    self._send(self.batcher.drain())
+                    done = await self.sender.drain(max(0.0, deadline - self._clock()))
+                    # Items held for ordering were released into windows meanwhile.
+                    if not done or not self.batcher.waiting:
+                        break
                 if not done:
                     log.warning("grace period over: undelivered work stays uncommitted")
                 self.dead_letter.flush(max(0.1, deadline - self._clock()))
@@ -319,14 +356,26 @@ class Pipeline:
             # loop has ended: at shutdown the grace period was spent already and the sender is
             # closed; after a fatal error nothing more is sent.
             self._send(self.batcher.drain())
+            # Held items are never sent now: the next owner redoes them. The commit cannot pass
+            # the first of them, so there is no waiting for what comes after it.
+            first_held = self.order.discard(keyset) if self.order is not None else {}
+            released = self.order.releases if self.order is not None else 0
             deadline = self._clock() + self.config.delivery.revoke_grace_s
             while self._clock() < deadline and any(
-                (s := self.tracker.get(*k)) is not None and s.pending for k in keys
+                _worth_waiting(self.tracker.get(*k), first_held.get(k)) for k in keys
             ):
+                if self.order is not None and self.order.releases != released:
+                    # Held items of other partitions released meanwhile: they go out too.
+                    released = self.order.releases
+                    self._send(self.batcher.drain())
                 self.dead_letter.poll()
                 await asyncio.sleep(0.01)
         self.dead_letter.poll()
-        self.batcher.discard(keyset)
+        dropped = self.batcher.discard(keyset)
+        if self.order is not None:
+            self.order.discard(keyset)
+            for batch, indexes in dropped:
+                self.order.confirmed(batch, indexes)
         self.decoding.discard(keyset)
         states = self.tracker.revoke(keys)
         if lost:
@@ -418,6 +467,18 @@ class Pipeline:
         m.in_flight_items.set(self.batcher.waiting + self.sender.in_flight_items)
         m.pending_messages.set(self.tracker.pending)
         m.paused.set(1 if self.source.paused else 0)
+        if self.order is not None:
+            m.ordering_held.set(self.order.held)
+            m.partitions_paused_alone.set(len(self.source.paused_alone))
         m.ready.set(1 if self.readiness()[0] else 0)
         for path, governor in self.governors.by_path.items():
             m.concurrency_limit.labels(path).set(governor.limit)
+
+
+def _worth_waiting(state: PartitionOffsets | None, first_held: int | None) -> bool:
+    """Whether waiting can still move a revoked partition's commit: some message before the
+    first one held for ordering (dropped, never sent) is not done yet."""
+    if state is None or not state.pending:
+        return False
+    oldest = state.holding_back()
+    return oldest is not None and (first_held is None or oldest.offset < first_held)

@@ -1,5 +1,6 @@
-"""Batching: one window per route, closed by size, bytes or linger."""
+"""Batching: one window per route, closed by size, bytes or linger; per-contact order in front."""
 
 from ._batcher import Batch, Batcher
+from ._ordering import ContactOrder
 
-__all__ = ["Batch", "Batcher"]
+__all__ = ["Batch", "Batcher", "ContactOrder"]

@@ -11,7 +11,7 @@ be split in halves on a 413 without serialising again, and the byte limit is exa
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from ..offsets import Ticket, TopicPartitionKey
@@ -23,12 +23,17 @@ __all__ = ["Batch", "Batcher"]
 class Batch:
     """Items of one route on their way to Ortto, with the tickets of their source messages."""
 
-    __slots__ = ("attempts", "first_failure", "items", "nbytes", "opened_at", "route", "tickets")
+    __slots__ = (
+        "attempts", "contacts", "first_failure", "items", "nbytes", "opened_at", "route",
+        "tickets",
+    )
 
     def __init__(self, route: Route, opened_at: float) -> None:
         self.route = route
         self.items: list[bytes] = []
         self.tickets: list[Ticket] = []
+        self.contacts: list[str | None] = []
+        """Per item, its contact when it is ordered (see ``_ordering.py``), else None."""
         self.nbytes = 1  # "[" and "]", less the comma the first item does not need
         self.opened_at = opened_at
         self.attempts = 0
@@ -37,9 +42,10 @@ class Batch:
     def __len__(self) -> int:
         return len(self.items)
 
-    def append(self, item: bytes, ticket: Ticket) -> None:
+    def append(self, item: bytes, ticket: Ticket, contact: str | None = None) -> None:
         self.items.append(item)
         self.tickets.append(ticket)
+        self.contacts.append(contact)
         self.nbytes += len(item) + 1
 
     def body(self) -> bytes:
@@ -50,28 +56,30 @@ class Batch:
         part = Batch(self.route, self.opened_at)
         part.attempts = self.attempts
         part.first_failure = self.first_failure
-        items, tickets = self.items, self.tickets
+        items, tickets, contacts = self.items, self.tickets, self.contacts
         for i in indexes:
-            part.append(items[i], tickets[i])
+            part.append(items[i], tickets[i], contacts[i])
         return part
 
     def halves(self) -> tuple[Batch, Batch]:
         middle = len(self.items) // 2
         return self.subset(range(middle)), self.subset(range(middle, len(self.items)))
 
-    def without_revoked(self) -> Batch:
-        """The items whose source partitions are still assigned here (self if all are)."""
-        tickets = self.tickets
-        if not any(t.partition.revoked or t.epoch != t.partition.epoch for t in tickets):
-            return self
-        keep = [i for i, t in enumerate(tickets)
-                if not t.partition.revoked and t.epoch == t.partition.epoch]
-        return self.subset(keep)
+    def revoked_indexes(self) -> list[int]:
+        """The items whose source partitions are no longer assigned here (this generation)."""
+        return [i for i, t in enumerate(self.tickets)
+                if t.partition.revoked or t.epoch != t.partition.epoch]
 
-    def without_partitions(self, keys: set[TopicPartitionKey]) -> Batch:
-        """The items whose source partitions are still ours."""
-        keep = [i for i, t in enumerate(self.tickets) if t.partition.key not in keys]
-        return self.subset(keep)
+    def without(self, indexes: Sequence[int]) -> Batch:
+        """A new batch of the other items (self if ``indexes`` is empty)."""
+        if not indexes:
+            return self
+        drop = set(indexes)
+        return self.subset(i for i in range(len(self.items)) if i not in drop)
+
+    def partition_indexes(self, keys: set[TopicPartitionKey]) -> list[int]:
+        """The items whose source partitions are among ``keys``."""
+        return [i for i, t in enumerate(self.tickets) if t.partition.key in keys]
 
 
 class Batcher:
@@ -103,7 +111,7 @@ class Batcher:
         """Items sitting in open windows."""
         self.ready: list[Batch] = []
 
-    def add(self, route: Route, item: bytes, ticket: Ticket) -> None:
+    def add(self, route: Route, item: bytes, ticket: Ticket, contact: str | None = None) -> None:
         """Put one item in its route's window; closed windows go to :attr:`ready`."""
         window = self._windows.get(route.index)
         if window is not None and window.nbytes + len(item) + 1 > self._max_bytes:
@@ -111,7 +119,7 @@ class Batcher:
             window = None
         if window is None:
             window = self._windows[route.index] = Batch(route, self._clock())
-        window.append(item, ticket)
+        window.append(item, ticket, contact)
         self.waiting += 1
         limit = self._limits.get(route.index)
         if limit is None:
@@ -154,20 +162,31 @@ class Batcher:
             return None
         return min(w.opened_at for w in self._windows.values()) + self._linger
 
-    def discard(self, keys: set[TopicPartitionKey]) -> int:
-        """Drop waiting items of revoked partitions (their next owner redoes them)."""
-        dropped = 0
+    def discard(self, keys: set[TopicPartitionKey]) -> list[tuple[Batch, list[int]]]:
+        """Drop waiting items of revoked partitions (their next owner redoes them); returns
+        the dropped items, by the batch they were in (the ordering gate confirms them)."""
+        dropped: list[tuple[Batch, list[int]]] = []
         for index in list(self._windows):
             window = self._windows[index]
-            kept = window.without_partitions(keys)
-            dropped += len(window) - len(kept)
+            gone = window.partition_indexes(keys)
+            if not gone:
+                continue
+            dropped.append((window, gone))
+            self.waiting -= len(gone)
+            kept = window.without(gone)
             if kept.items:
                 self._windows[index] = kept
             else:
                 del self._windows[index]
-        self.waiting -= dropped
-        ready = [b.without_partitions(keys) for b in self.ready]
-        self.ready = [b for b in ready if b.items]
+        ready: list[Batch] = []
+        for closed in self.ready:
+            gone = closed.partition_indexes(keys)
+            if gone:
+                dropped.append((closed, gone))
+            kept = closed.without(gone)
+            if kept.items:
+                ready.append(kept)
+        self.ready = ready
         return dropped
 
     def _close(self, index: int) -> Batch:

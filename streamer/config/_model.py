@@ -212,6 +212,13 @@ class DeliveryConfig(_Section):
     retryable_statuses: list[int] = Field(default_factory=lambda: [*DEFAULT_RETRYABLE_STATUSES])
     max_pending_items: int = Field(default=50_000, ge=100)
     """High-water mark of items consumed but not done: partitions pause above it."""
+    ordering: Literal["per_contact", "none"] = "per_contact"
+    """``per_contact``: per endpoint, at most one unconfirmed item per contact (its
+    ``user_id``, else its ``anonymous_id``), so a later upsert never overtakes an earlier one.
+    ``none``: items go out as they come (a contact's items may be applied out of order)."""
+    ordering_pause_share: float = Field(default=0.25, gt=0, le=1)
+    """A partition pauses on its own when its items held for ordering pass this share of
+    ``max_pending_items`` (a hot contact); it resumes below half of that."""
     shutdown_grace_s: float = Field(default=10.0, ge=0)
     revoke_grace_s: float = Field(default=5.0, ge=0)
 

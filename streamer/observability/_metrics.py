@@ -143,6 +143,17 @@ class Metrics:
             "streamer_paused", "1 while consumption is paused (back-pressure or key refused).",
             registry=r,
         )
+        self.ordering_held = Gauge(
+            "streamer_ordering_held_items",
+            "Items held for per-contact ordering: waiting until their contact's earlier item "
+            "on the same endpoint is confirmed.", registry=r,
+        )
+        self.partitions_paused_alone = Gauge(
+            "streamer_ordering_paused_partitions",
+            "Partitions paused on their own because their items held for ordering passed "
+            "delivery.ordering_pause_share of delivery.max_pending_items (a hot contact).",
+            registry=r,
+        )
         self.key_refused = Gauge(
             "streamer_key_refused",
             "1 while Ortto refuses the API key (401/403): delivery and consumption wait.",

@@ -66,6 +66,10 @@ class DeliverySink(Protocol):
     def retrying(self, batch: Batch, count: int, reason: str) -> None:
         """``count`` items will be sent again."""
 
+    def abandoned(self, batch: Batch, indexes: Sequence[int]) -> None:
+        """Items no longer sent: their partitions were revoked before a retry (their next
+        owner redoes them)."""
+
     def auth_changed(self, ok: bool) -> None:
         """The key was refused (``False``) or works again (``True``)."""
 
@@ -217,10 +221,11 @@ class Sender:
             if batch.attempts:
                 # A retry: items of partitions revoked meanwhile belong to their next owner,
                 # who redoes them from the last commit; sending them again would only duplicate.
-                kept = batch.without_revoked()
-                if kept is not batch:
-                    self._reported(unreported, len(batch) - len(kept))
-                    batch = kept
+                gone = batch.revoked_indexes()
+                if gone:
+                    self._reported(unreported, len(gone))
+                    self._sink.abandoned(batch, gone)
+                    batch = batch.without(gone)
                     if not batch.items:
                         return
             hint: float | None = None

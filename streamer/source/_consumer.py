@@ -126,6 +126,8 @@ class KafkaSource:
         self._loop: asyncio.AbstractEventLoop | None = None
         self.assignment: set[TopicPartitionKey] = set()
         self.paused = False
+        self.paused_alone: set[TopicPartitionKey] = set()
+        """Partitions paused on their own (a hot contact's held items), whatever ``paused``."""
         self.partitions_total = 0
         self._partition_counts: dict[str, int] = {}
         """Partitions per subscribed topic, from metadata read outside the callbacks."""
@@ -273,7 +275,23 @@ class KafkaSource:
     async def resume(self) -> None:
         if self.paused:
             self.paused = False
-            await self._run(self._set_paused, False, None)
+            await self._run(self._set_paused, False, self.assignment - self.paused_alone)
+
+    async def pause_partitions(self, keys: Iterable[TopicPartitionKey]) -> None:
+        """Pause these partitions alone, until :meth:`resume_partitions` (a global pause and
+        resume leave them paused)."""
+        new = (set(keys) & self.assignment) - self.paused_alone
+        if new:
+            self.paused_alone |= new
+            if not self.paused:
+                await self._run(self._set_paused, True, new)
+
+    async def resume_partitions(self, keys: Iterable[TopicPartitionKey]) -> None:
+        gone = set(keys) & self.paused_alone
+        if gone:
+            self.paused_alone -= gone
+            if not self.paused:
+                await self._run(self._set_paused, False, gone & self.assignment)
 
     def _set_paused(self, paused: bool, keys: Iterable[TopicPartitionKey] | None) -> None:
         if self._consumer is None:
@@ -463,6 +481,7 @@ class KafkaSource:
         else:
             consumer.unassign()
         self.assignment.difference_update(keys)
+        self.paused_alone.difference_update(keys)
 
 
 def commit_result(

@@ -119,6 +119,8 @@ class RangeSource:
         self._finished: set[TopicPartitionKey] = {k for k, r in self.ranges.items() if not r.size}
         self.assignment: set[TopicPartitionKey] = set()
         self.paused = False
+        self.paused_alone: set[TopicPartitionKey] = set()
+        """Partitions paused on their own (a hot contact's held items), whatever ``paused``."""
         self.rebalances = 0
         """Never bumped: a range has no group to rebalance, and its rate budget is its own."""
         self.partitions_total = len(self.ranges)
@@ -241,7 +243,23 @@ class RangeSource:
     async def resume(self) -> None:
         if self.paused:
             self.paused = False
-            await self._run(self._set_paused, False, self.assignment - self._finished)
+            await self._run(self._set_paused, False,
+                            self.assignment - self._finished - self.paused_alone)
+
+    async def pause_partitions(self, keys: Iterable[TopicPartitionKey]) -> None:
+        """Pause these partitions alone, until :meth:`resume_partitions`."""
+        new = (set(keys) & self.assignment) - self.paused_alone
+        if new:
+            self.paused_alone |= new
+            if not self.paused:
+                await self._run(self._set_paused, True, new - self._finished)
+
+    async def resume_partitions(self, keys: Iterable[TopicPartitionKey]) -> None:
+        gone = set(keys) & self.paused_alone
+        if gone:
+            self.paused_alone -= gone
+            if not self.paused:
+                await self._run(self._set_paused, False, gone - self._finished)
 
     def _set_paused(self, paused: bool, keys: Iterable[TopicPartitionKey]) -> None:
         partitions = [TopicPartition(t, p) for t, p in keys]

@@ -27,6 +27,7 @@ class Sink:
         self.refused: list[tuple[bytes, int | None, str, str]] = []
         self.error_classes: list[str | None] = []
         self.retried = 0
+        self.abandoned_items: list[bytes] = []
         self.auth: list[bool] = []
 
     def delivered(self, batch: Batch, indexes: Sequence[int] | None, seconds: float) -> None:
@@ -42,6 +43,9 @@ class Sink:
 
     def retrying(self, batch: Batch, count: int, reason: str) -> None:
         self.retried += count
+
+    def abandoned(self, batch: Batch, indexes: Sequence[int]) -> None:
+        self.abandoned_items.extend(batch.items[i] for i in indexes)
 
     def auth_changed(self, ok: bool) -> None:
         self.auth.append(ok)
@@ -250,5 +254,7 @@ def test_a_retry_drops_items_of_partitions_revoked_meanwhile() -> None:
     assert len(sink.accepted) == 2 and not sink.refused
     assert len(calls[0]) == 4
     assert calls[1] == [{"p": 0, "o": 0}, {"p": 0, "o": 1}]
+    # The dropped items are reported (the ordering gate releases their contacts' next items).
+    assert [orjson.loads(i) for i in sink.abandoned_items] == [{"p": 1, "o": 0}, {"p": 1, "o": 1}]
     assert sender.in_flight_items == 0
     assert kept.committable() == 2
