@@ -322,7 +322,7 @@ class Pipeline:
                     self._send(self.batcher.drain())
                     done = await self.sender.drain(max(0.0, deadline - self._clock()))
                     # Items held for ordering were released into windows meanwhile.
-                    if not done or not self.batcher.waiting:
+                    if not done or self.batcher.empty:
                         break
                 if not done:
                     log.warning("grace period over: undelivered work stays uncommitted")

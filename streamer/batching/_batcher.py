@@ -130,6 +130,11 @@ class Batcher:
         if len(window.items) >= limit:
             self.ready.append(self._close(route.index))
 
+    @property
+    def empty(self) -> bool:
+        """No item in an open window nor in a closed one not yet taken."""
+        return not self._windows and not self.ready
+
     def fits(self, item: bytes) -> bool:
         """Whether ``item`` can travel at all: a request of it alone stays within the bytes."""
         return len(item) <= self.max_item_bytes

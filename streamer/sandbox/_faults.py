@@ -18,7 +18,9 @@ request_error  the whole request answers ``status`` (default 503) with a JSON er
 rate_limit     429, ``Retry-After: N`` and/or ``{"error": {"code": "rate-limit", ...,
                "try-in-seconds": N}}`` (``retry_hint``: both, header, body or none)
 throttle       a token bucket of ``rps`` requests per second; above it, 429 as rate_limit
-delay          the answer comes ``seconds`` late (then the request is processed normally)
+delay          the answer comes ``seconds`` late, or a time drawn uniformly from ``seconds`` to
+               ``seconds_max`` for each request; then the request is processed normally, so
+               its items are applied when it completes (as Ortto applies them)
 hang           the answer is held ``seconds`` (default an hour: past any client timeout), then
                the connection is closed; ``store`` says whether the items were stored first
 drop           the connection is closed without an answer; ``store`` as for hang (the answer
@@ -90,6 +92,8 @@ class FaultRule(BaseModel):
     retry_hint: Literal["both", "header", "body", "none"] = "both"
     seconds: float | None = Field(None, ge=0.0)
     """How long a ``delay`` or ``hang`` lasts."""
+    seconds_max: float | None = Field(None, ge=0.0)
+    """``delay``: the upper end of a random delay per request (``seconds`` is the lower)."""
     store: bool = False
     """``hang``/``drop``: process and store the request before losing the answer."""
     rps: float | None = Field(None, gt=0.0)
@@ -103,6 +107,11 @@ class FaultRule(BaseModel):
     def _consistent(self) -> FaultRule:
         if self.start is not None and self.end is not None and self.end <= self.start:
             raise ValueError("end must be after start")
+        if self.seconds_max is not None:
+            if self.kind != "delay":
+                raise ValueError("seconds_max is for a delay rule")
+            if self.seconds_max < (self.seconds or 0.0):
+                raise ValueError("seconds_max must not be below seconds")
         if self.kind == "throttle" and self.rps is None:
             raise ValueError("a throttle rule needs rps")
         if self.kind == "unauthorized" and self.status not in (None, 401, 403):
@@ -221,7 +230,10 @@ class FaultSchedule:
                 continue
             self._spend(index)
             if rule.kind == "delay":
-                delay += rule.effective_seconds
+                if rule.seconds_max is None:
+                    delay += rule.effective_seconds
+                else:
+                    delay += self._random.uniform(rule.seconds or 0.0, rule.seconds_max)
                 continue
             return RequestFaults(delay, rule, retry_after=rule.retry_after)
         return RequestFaults(delay) if delay else _NO_FAULTS

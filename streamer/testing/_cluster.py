@@ -166,10 +166,12 @@ class KafkaCluster:
         headers: Headers | None = None,
         partition: int | None = None,
         producer_config: Mapping[str, Any] | None = None,
+        keys: Sequence[str | bytes | None] | None = None,
     ) -> list[tuple[int, int]]:
         """Write each value as one record; return ``(partition, offset)`` of each, in order.
 
-        Every record gets the same key, headers and partition (None: the partitioner picks).
+        Every record gets the same key, headers and partition (None: the partitioner picks);
+        ``keys`` gives each record a key of its own instead (one per value).
         Strings are encoded as UTF-8. Raises KafkaException when a record is not acknowledged.
         ``producer_config`` adds librdkafka properties (``message.max.bytes`` for big values).
         """
@@ -194,7 +196,7 @@ class KafkaCluster:
                 producer.produce(
                     topic,
                     value=_as_bytes(value),
-                    key=_as_bytes(key),
+                    key=_as_bytes(key if keys is None else keys[slot]),
                     partition=-1 if partition is None else partition,  # -1: the partitioner picks
                     on_delivery=on_delivery(slot),
                     headers=header_list or None,

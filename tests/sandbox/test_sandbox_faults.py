@@ -274,6 +274,21 @@ def test_the_schedule_is_deterministic_for_a_seed() -> None:
     assert 10 < sum(first) < 40
 
 
+def test_a_delay_range_draws_each_requests_delay_from_the_seeded_source() -> None:
+    plan = FaultPlan.parse({"seed": 9, "rules": [
+        {"kind": "delay", "seconds": 0.01, "seconds_max": 0.08, "endpoints": ["identify"]}]})
+
+    def delays() -> list[float]:
+        schedule = FaultSchedule(plan, now=0.0)
+        return [schedule.decide("identify", now=1.0).delay for _ in range(200)]
+
+    drawn = delays()
+    assert drawn == delays()
+    assert all(0.01 <= d <= 0.08 for d in drawn)
+    assert min(drawn) < 0.02 and max(drawn) > 0.07 and len(set(drawn)) == 200
+    assert FaultSchedule(plan, now=0.0).decide("track", now=1.0).delay == 0.0
+
+
 def test_plans_are_checked() -> None:
     assert FaultPlan.parse(None) == FaultPlan()
     assert FaultPlan.parse([{"kind": "drop"}]).rules[0].kind == "drop"
@@ -285,6 +300,8 @@ def test_plans_are_checked() -> None:
         [{"kind": "item_error", "rate": 1.5}],
         [{"kind": "drop", "typo": 1}],
         [{"kind": "request_error", "endpoints": ["nowhere"]}],
+        [{"kind": "delay", "seconds": 0.5, "seconds_max": 0.1}],
+        [{"kind": "hang", "seconds_max": 1}],
     ):
         with pytest.raises(ValidationError):
             FaultPlan.parse(bad)
