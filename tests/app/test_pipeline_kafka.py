@@ -131,7 +131,11 @@ def test_every_event_is_delivered_filtered_or_dead_lettered(
 def test_committed_offsets_never_pass_a_request_held_open(
     kafka_broker: KafkaBroker, new_topic: Callable[..., str]
 ) -> None:
-    events = [e for e in sample_events(1500, seed=5, page_share=0) if e["type"] == "track"]
+    # One event per user: no item waits behind its contact's (per-contact order), so the first
+    # request is exactly offsets 0..99 and everything else flows while it is held.
+    events = list({e["userId"]: e for e in sample_events(2500, seed=5, page_share=0)
+                   if e["type"] == "track" and "userId" in e}.values())[:1200]
+    events.sort(key=lambda e: e["messageId"])
     topic, ends = _topic_with(kafka_broker, new_topic, 1, events)
 
     async def scenario() -> tuple[dict[int, int], dict[int, int], int]:
@@ -333,3 +337,63 @@ def test_an_audience_is_found_or_created_once_and_joined_by_the_items(
     assert state.stats()["endpoints"]["audiences"]["requests"] == 2  # once per life, no more
     assert {c["audience"]["id"] for c in state.contacts} == {audience["id"]}
     assert set(audience["members"]) == {"user_id:" + e["userId"] for e in identifies}
+
+
+def test_a_hot_contact_pauses_its_partition_alone(
+    kafka_broker: KafkaBroker, new_topic: Callable[..., str]
+) -> None:
+    # Partition 0: one bot (a shared anonymousId) sending 150 upserts, which go out one at a
+    # time; partition 1: 400 users with one upsert each. With max_pending_items 100 and the
+    # default share (0.25), partition 0 pauses alone past 25 held items while partition 1 flows.
+    topic = new_topic(partitions=2)
+    kafka_broker.create_topic(f"{topic}.dlq", 1)
+    bot = [orjson.dumps({"type": "identify", "anonymousId": "shared-bot", "messageId": f"b{i}",
+                         "traits": {"seq": i}}) for i in range(1, 151)]
+    users = [orjson.dumps({"type": "identify", "userId": f"u{i}", "messageId": f"u{i}",
+                           "traits": {"seq": 1}}) for i in range(400)]
+    kafka_broker.produce(topic, bot, partition=0)
+    kafka_broker.produce(topic, users, partition=1)
+    ends = kafka_broker.end_offsets(topic)
+
+    async def scenario() -> tuple[Pipeline, SandboxState, dict[str, Any]]:
+        # Every answer 10 ms late: the bot's 150 upserts take 150 round trips.
+        sandbox = SandboxServer(SandboxState(ban=False, faults=[
+            {"kind": "delay", "seconds": 0.01, "endpoints": ["identify"]}]))
+        await sandbox.start()
+        seen: dict[str, Any] = {"paused_alone": False, "users_done_first": False,
+                                "max_held": 0}
+        try:
+            pipeline = await build_pipeline(_config(
+                kafka_broker, topic, sandbox, "g-hot", kafka={"poll_batch": 50},
+                batching={"max_items": 100, "linger_ms": 10},
+                delivery={"max_pending_items": 100},
+            ))
+            registry = pipeline.metrics.registry
+
+            def observe() -> bool:
+                assert pipeline.order is not None
+                seen["max_held"] = max(seen["max_held"], pipeline.order.held)
+                if (topic, 0) in pipeline.source.paused_alone:
+                    seen["paused_alone"] = True
+                    assert registry.get_sample_value("streamer_ordering_paused_partitions") == 1
+                if pipeline.committed.get((topic, 1), 0) >= ends[1] and (
+                    pipeline.committed.get((topic, 0), 0) < ends[0]
+                ):
+                    seen["users_done_first"] = True
+                return all(pipeline.committed.get((topic, p), 0) >= e for p, e in ends.items())
+
+            assert await _run_until(pipeline, observe, timeout=120)
+            return pipeline, sandbox.state, seen
+        finally:
+            await sandbox.stop()
+
+    pipeline, state, seen = asyncio.run(scenario())
+    assert seen["paused_alone"], "the hot contact's partition never paused on its own"
+    assert seen["users_done_first"], "the other partition waited for the hot contact"
+    assert not pipeline.source.paused_alone and pipeline.order is not None
+    assert pipeline.order.held == 0
+    profiles = state.profiles
+    assert profiles["anonymous_id:shared-bot"]["traits"]["seq"] == 150
+    assert sum(1 for k in profiles if k.startswith("user_id:")) == 400
+    # Held items count towards the pending limit: the process as a whole stays bounded.
+    assert seen["max_held"] <= 100 + 50
