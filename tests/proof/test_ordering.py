@@ -4,7 +4,8 @@
 a live topic would be (every user's first event, then every user's second...). The sandbox
 applies each accepted item when its request completes (its ``delay`` comes before the request
 is processed) and answers take a random 0-80 ms, as real ones vary. Each user must end on
-``seq`` 20: with no failed request, with 503s and 429s, and across a SIGKILL and a restart.
+``seq`` 20: with no failed request, with 503s, 429s and partial answers (items refused with a
+retryable 500), and across a SIGKILL and a restart.
 With ``delivery.ordering: none`` the same run ends with users on older values (the test can
 see what it guards against).
 """
@@ -31,6 +32,8 @@ UPSERTS = 20
 JITTER: dict[str, Any] = {"kind": "delay", "seconds": 0.0, "seconds_max": 0.08,
                           "endpoints": ["identify"]}
 FAILING = [
+    # Partial answers: 3% of items refused with a retryable 500, retried while the rest land.
+    {"kind": "item_error", "status": 500, "rate": 0.03, "endpoints": ["identify"]},
     {"kind": "request_error", "status": 503, "rate": 0.15, "endpoints": ["identify"]},
     {"kind": "rate_limit", "rate": 0.07 / 0.85, "retry_after": 0, "endpoints": ["identify"]},
 ]
@@ -93,8 +96,10 @@ def test_every_user_ends_on_their_last_upsert(
         behind = {user: seq for user, seq in last.items() if seq != UPSERTS}
         assert behind == {}, f"{len(behind)} of {USERS} users ended on an older upsert"
         identify = run.state.stats()["endpoints"]["identify"]["statuses"]
-        if failing:  # the plan was applied: both kinds of failure happened
+        if failing:  # the plan was applied: each kind of failure happened
             assert identify.get("503", 0) > 0 and identify.get("429", 0) > 0
+            fired = {r["kind"]: r["fired"] for r in run.state.stats()["faults"]}
+            assert fired["item_error"] > 0
 
 
 def test_without_ordering_users_end_on_older_upserts(
