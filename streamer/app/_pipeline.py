@@ -11,13 +11,15 @@ Lifecycle of :meth:`Pipeline.run`:
    d. every ``commit_interval``: a checkpoint (asynchronous commit; the broker's answer comes
       back through the consumer's commit callback, and only confirmed offsets count:
       ``committed``, the tracker, ``streamer_committed_offset``), the watermark gauges (lag in
-      messages and seconds, ``_lag``; holdback) and the dead-letter and retry log summaries
+      messages and seconds, holdback: ``_gauges.py``) and the dead-letter and retry log summaries
       that are due,
    e. back-pressure: pause all partitions above the high-water mark of unfinished items (held
       for per-contact ordering included), or while Ortto refuses the key; resume below the
       low-water mark. A partition whose items held for ordering pass its share of the mark
       (a hot contact) pauses alone, and resumes below half of that.
    A bug latched by the sender (a delivery task that died) is raised at the top of the loop.
+   On a rebalance the source calls :meth:`Pipeline.assigned` and :meth:`Pipeline.revoked`;
+   what a revocation does to the work in progress is in ``_rebalance.py``.
 3. Stop on SIGTERM or SIGINT: no new messages; open windows are sent; in-flight work gets the
    grace period; what is done is committed synchronously; the consumer leaves the group (its
    revocation commits what the shutdown commit could not). What is not done stays uncommitted,
@@ -48,24 +50,17 @@ from ..batching import Batch, Batcher, ContactOrder
 from ..config import Config, KafkaConfig
 from ..deadletter import DeadLetterWriter
 from ..observability import ClusterProbe, HealthServer, Heartbeats, Metrics
-from ..offsets import (
-    Checkpoint,
-    CommitResult,
-    OffsetTracker,
-    PartitionOffsets,
-    TopicPartitionKey,
-)
+from ..offsets import Checkpoint, CommitResult, OffsetTracker, TopicPartitionKey
 from ..sender import Governors, OrttoClient, RetryPolicy, Sender
 from ..source import KafkaSource, build_decoding
 from ._dispatch import Dispatcher
-from ._lag import lag_messages, lag_seconds
+from ._gauges import PipelineGauges
 from ._outcomes import Outcomes
+from ._rebalance import Rebalance
 
 __all__ = ["Pipeline", "PipelineStats"]
 
 log = logging.getLogger("streamer.pipeline")
-
-_HOLDBACK_WARNING_S = 60.0
 
 
 @dataclass(slots=True, frozen=True)
@@ -106,7 +101,6 @@ class Pipeline:
         """The error that stopped the loop (readiness reports it); ``None`` while healthy."""
         self.committed: dict[TopicPartitionKey, int] = {}
         """Per partition, the highest offset the broker confirmed as committed by this process."""
-        self._warned: dict[TopicPartitionKey, float] = {}
         self._rebalances_seen = 0
 
         self.tracker = OffsetTracker()
@@ -150,14 +144,19 @@ class Pipeline:
             batcher=self.batcher, dead_letter=self.dead_letter, metrics=self.metrics,
             clock=clock, max_event_bytes=kafka.max_event_bytes, order=self.order,
         )
-        self._ends: dict[TopicPartitionKey, tuple[int, int]] = {}
+        self.gauges = PipelineGauges(self.metrics, self.tracker, clock=clock)
+        self.rebalance = Rebalance(
+            tracker=self.tracker, batcher=self.batcher, order=self.order,
+            decoding=self.decoding, dead_letter=self.dead_letter, send=self._send,
+            grace_s=delivery.revoke_grace_s, clock=clock,
+        )
         self.liveness = Heartbeats(config.metrics.liveness_timeout_s)
         # A bounded run (replay, redrive) brings its own source, and ``finished`` says when the
         # source reached its end; the loop then ends once every piece of work has settled.
         self._finished = finished
         self.source = KafkaSource(
             kafka, self, overrides=consumer_overrides,
-            on_high_watermark=self._high_watermark, on_commit_result=self._commit_answered,
+            on_high_watermark=self.gauges.high_watermark, on_commit_result=self._commit_answered,
             heartbeat=lambda: self.liveness.beat("consumer thread"),
         ) if source_factory is None else source_factory(self)
         # Readiness needs a broker round trip now and then (see observability/_vitals.py).
@@ -241,7 +240,7 @@ class Pipeline:
                 self.dead_letter.poll()
                 if self._clock() >= next_commit:
                     await self.checkpoint.run()
-                    self._watermarks()
+                    self.gauges.checkpoint(self.dispatcher.last_dispatched)
                     self._flush_logs()
                     next_commit = self._clock() + interval
                 await self._back_pressure()
@@ -340,48 +339,17 @@ class Pipeline:
             await self.liveness.stop_ticking()
             await self.client.aclose()
 
-    # -- rebalance (RebalanceHandler) --------------------------------------------------------
+    # -- rebalance (RebalanceHandler: the work is in _rebalance.py) -------------------------
 
     async def assigned(
         self, keys: list[TopicPartitionKey], committed: dict[TopicPartitionKey, int]
     ) -> None:
-        self.tracker.assign(keys, committed)
+        await self.rebalance.assigned(keys, committed)
 
     async def revoked(
         self, keys: list[TopicPartitionKey], *, lost: bool
     ) -> dict[TopicPartitionKey, int]:
-        keyset = set(keys)
-        if not lost and self._running:
-            # Windows are sent now so their items get the revoke deadline too. Not once the
-            # loop has ended: at shutdown the grace period was spent already and the sender is
-            # closed; after a fatal error nothing more is sent.
-            self._send(self.batcher.drain())
-            # Held items are never sent now: the next owner redoes them. The commit cannot pass
-            # the first of them, so there is no waiting for what comes after it.
-            first_held = self.order.discard(keyset) if self.order is not None else {}
-            released = self.order.releases if self.order is not None else 0
-            deadline = self._clock() + self.config.delivery.revoke_grace_s
-            while self._clock() < deadline and any(
-                _worth_waiting(self.tracker.get(*k), first_held.get(k)) for k in keys
-            ):
-                if self.order is not None and self.order.releases != released:
-                    # Held items of other partitions released meanwhile: they go out too.
-                    released = self.order.releases
-                    self._send(self.batcher.drain())
-                self.dead_letter.poll()
-                await asyncio.sleep(0.01)
-        self.dead_letter.poll()
-        dropped = self.batcher.discard(keyset)
-        if self.order is not None:
-            self.order.discard(keyset)
-            for batch, indexes in dropped:
-                self.order.confirmed(batch, indexes)
-        self.decoding.discard(keyset)
-        states = self.tracker.revoke(keys)
-        if lost:
-            return {}
-        # Past the confirmed commit, a failed one included: the last chance to commit these.
-        return {k: o for k, s in states.items() if (o := s.to_commit()) is not None}
+        return await self.rebalance.revoked(keys, lost=lost, running=self._running)
 
     # -- commits and the rate share --------------------------------------------------------
 
@@ -421,64 +389,20 @@ class Pipeline:
         if items:  # the key probe carries none
             series.items.observe(items)
 
-    def _high_watermark(self, topic: str, partition: int, low: int, high: int) -> None:
-        # On the consumer's thread: a plain dict store, read by the loop at the next checkpoint.
-        self._ends[(topic, partition)] = (low, high)
-
     def lag(self) -> dict[TopicPartitionKey, int]:
         """Per partition: messages from the first not done (the commit point) to the end."""
-        return lag_messages(self.tracker, self._ends)
+        return self.gauges.lag()
 
     def watermarks(self) -> dict[TopicPartitionKey, tuple[int, float] | None]:
         """Per partition: the offset holding the commit back and for how long (or None)."""
-        now = self._clock()
-        out: dict[TopicPartitionKey, tuple[int, float] | None] = {}
-        for state in self.tracker:
-            held = state.holding_back()
-            out[state.key] = None if held is None else (held.offset, now - held.dispatched_at)
-        return out
-
-    def _watermarks(self) -> None:
-        seconds, offset = self.metrics.holdback_seconds, self.metrics.holdback_offset
-        behind = self.lag()
-        for (topic, partition), count in behind.items():
-            self.metrics.consumer_lag.labels(topic, str(partition)).set(count)
-        now = self._clock()
-        for (topic, partition), age in lag_seconds(
-            self.tracker, behind, self.dispatcher.last_dispatched, wall_now=time.time(), now=now
-        ).items():
-            self.metrics.consumer_lag_seconds.labels(topic, str(partition)).set(age)
-        for (topic, partition), held in self.watermarks().items():
-            labels = (topic, str(partition))
-            seconds.labels(*labels).set(0.0 if held is None else held[1])
-            offset.labels(*labels).set(-1 if held is None else held[0])
-            # A commit held back for minutes is what an operator must hear about (a batch
-            # stuck in retries, a key refused), without one line per checkpoint.
-            if held is not None and held[1] >= _HOLDBACK_WARNING_S and (
-                now - self._warned.get((topic, partition), -1e18) >= _HOLDBACK_WARNING_S
-            ):
-                self._warned[(topic, partition)] = now
-                log.warning("commit of %s[%d] held back %.0fs by offset %d (not yet done)",
-                            topic, partition, held[1], held[0],
-                            extra={"topic": topic, "partition": partition, "offset": held[0]})
+        return self.gauges.watermarks()
 
     def _update_gauges(self) -> None:
-        m = self.metrics
-        m.in_flight_items.set(self.batcher.waiting + self.sender.in_flight_items)
-        m.pending_messages.set(self.tracker.pending)
-        m.paused.set(1 if self.source.paused else 0)
-        if self.order is not None:
-            m.ordering_held.set(self.order.held)
-            m.partitions_paused_alone.set(len(self.source.paused_alone))
-        m.ready.set(1 if self.readiness()[0] else 0)
-        for path, governor in self.governors.by_path.items():
-            m.concurrency_limit.labels(path).set(governor.limit)
-
-
-def _worth_waiting(state: PartitionOffsets | None, first_held: int | None) -> bool:
-    """Whether waiting can still move a revoked partition's commit: some message before the
-    first one held for ordering (dropped, never sent) is not done yet."""
-    if state is None or not state.pending:
-        return False
-    oldest = state.holding_back()
-    return oldest is not None and (first_held is None or oldest.offset < first_held)
+        order = self.order
+        self.gauges.update(
+            in_flight=self.batcher.waiting + self.sender.in_flight_items,
+            pending=self.tracker.pending, paused=self.source.paused,
+            held=None if order is None else order.held,
+            paused_alone=len(self.source.paused_alone), ready=self.readiness()[0],
+            governors=self.governors.by_path,
+        )
