@@ -22,6 +22,7 @@
 // Timing: each pass reads the file again (not timed), JSON.parse's each batch of lines (timed
 // apart, "decode") and runs the engine on it (timed: wall clock and process.cpuUsage()).
 // A warm-up pass over the first --warmup events comes first; the figures are the median pass.
+// --limit N measures the first N events of the file only.
 // Output: one JSON document on stdout. Exit 0, or 1 with the reason on stderr.
 'use strict'
 
@@ -32,7 +33,9 @@ const path = require('path')
 const readline = require('readline')
 
 function parseArgs(argv) {
-  const args = { batchSize: 500, passes: 3, warmup: 20000, subscriptions: 'presets', dump: null }
+  const args = {
+    batchSize: 500, passes: 3, warmup: 20000, limit: Infinity, subscriptions: 'presets', dump: null
+  }
   for (let i = 0; i < argv.length; i++) {
     const key = argv[i]
     const value = () => {
@@ -43,6 +46,7 @@ function parseArgs(argv) {
     else if (key === '--batch-size') args.batchSize = Number(value())
     else if (key === '--passes') args.passes = Number(value())
     else if (key === '--warmup') args.warmup = Number(value())
+    else if (key === '--limit') args.limit = Number(value())
     else if (key === '--subscriptions') args.subscriptions = value()
     else if (key === '--dump') args.dump = value()
     else if (key === '--serve') args.serve = true
@@ -53,6 +57,9 @@ function parseArgs(argv) {
     if (!Number.isInteger(args[name]) || args[name] < 1) throw new Error(`--${name} must be >= 1`)
   }
   if (!Number.isInteger(args.warmup) || args.warmup < 0) throw new Error('--warmup must be >= 0')
+  if (args.limit !== Infinity && (!Number.isInteger(args.limit) || args.limit < 1)) {
+    throw new Error('--limit must be >= 1')
+  }
   return args
 }
 
@@ -207,7 +214,13 @@ async function pass(args, limit) {
   const run = async (lines) => {
     let wall = process.hrtime.bigint()
     let cpu = process.cpuUsage()
-    const events = lines.map((line) => JSON.parse(line))
+    const events = lines.map((line, i) => {
+      try {
+        return JSON.parse(line)
+      } catch (error) {
+        throw new Error(`${args.events}: event ${timing.events + i + 1}: not JSON (${error.name})`)
+      }
+    })
     const decoded = process.hrtime.bigint()
     timing.decode_seconds += Number(decoded - wall) / 1e9
     timing.decode_cpu_s += cpuSeconds(cpu)
@@ -249,12 +262,12 @@ async function main() {
   try {
     process.env.ORTTO_LOCAL_ENDPOINT = `http://127.0.0.1:${server.port}`
     if (args.warmup > 0 && !args.dump) {
-      await pass(args, args.warmup)
+      await pass(args, Math.min(args.warmup, args.limit))
       await server.stats()
     }
     const passes = []
     for (let i = 0; i < (args.dump ? 1 : args.passes); i++) {
-      const result = await pass(args, Infinity)
+      const result = await pass(args, args.limit)
       const sink = await server.stats()
       passes.push({ ...result, requests: sink.requests, items: sink.items, bytes: sink.bytes,
         paths: sink.paths, server_cpu_s: sink.cpu_s })

@@ -128,6 +128,7 @@ def run_engine(
     subscriptions: str = "presets",
     passes: int = 3,
     warmup: int = 20_000,
+    limit: int | None = None,
     dump: Path | None = None,
 ) -> dict[str, Any]:
     """Run ``engine.js`` on ``events_path``; raises :class:`EngineUnavailable` on any failure.
@@ -135,7 +136,9 @@ def run_engine(
     ``subscriptions`` is ``"presets"`` or the path of a JSON list of
     ``{name, subscribe, partnerAction, mapping}``. With ``dump``, the loopback server writes
     every request it receives (``method``, ``path``, ``auth``, ``body``) to that file, one JSON
-    object a line, and a single pass runs without warm-up.
+    object a line, and a single pass runs without warm-up. ``limit`` measures only the first
+    ``limit`` events of the file: a pass costs about 60 us of CPU per 1 KB event (100,000
+    events: about 6 s of CPU, more in wall-clock time on a loaded machine).
     """
     node_modules = ensure_engine()
     if not events_path.is_file():
@@ -143,6 +146,8 @@ def run_engine(
     command = ["node", str(ENGINE_JS), "--events", str(events_path),
                "--batch-size", str(batch_size), "--passes", str(passes),
                "--warmup", str(warmup), "--subscriptions", subscriptions]
+    if limit is not None:
+        command += ["--limit", str(limit)]
     if dump is not None:
         command += ["--dump", str(dump)]
     env = {**os.environ, "NODE_PATH": str(node_modules)}
@@ -169,6 +174,7 @@ def measure(
     subscriptions: str = "presets",
     passes: int = 3,
     warmup: int = 20_000,
+    limit: int | None = None,
     dump: Path | None = None,
 ) -> dict[str, Any] | None:
     """Segment's engine's figures on ``events_path``, or None (the reason on stderr).
@@ -182,7 +188,7 @@ def measure(
     """
     try:
         return run_engine(events_path, batch_size, subscriptions=subscriptions, passes=passes,
-                          warmup=warmup, dump=dump)
+                          warmup=warmup, limit=limit, dump=dump)
     except EngineUnavailable as exc:
         print(f"segment engine: not measured: {exc}", file=sys.stderr)
         return None
@@ -214,6 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--passes", type=int, default=3)
     parser.add_argument("--warmup", type=int, default=20_000, help="events of the warm-up pass")
+    parser.add_argument("--limit", type=int, help="measure only the first N events")
     parser.add_argument("--subscriptions", default="presets",
                         help="'presets' or a JSON file: a list of {name, subscribe, "
                              "partnerAction, mapping}")
@@ -230,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.events is None:
         parser.error("the events file is required (or --install)")
     result = measure(args.events, args.batch_size, subscriptions=args.subscriptions,
-                     passes=args.passes, warmup=args.warmup)
+                     passes=args.passes, warmup=args.warmup, limit=args.limit)
     if result is None:
         return 1
     if args.json:

@@ -154,18 +154,31 @@ def test_the_timed_run_reports_its_figures(
     engine: None, events: tuple[Path, list[dict[str, Any]]]
 ) -> None:
     path, batch = events
-    result = run.measure(path, BATCH, passes=2, warmup=300)
+    result = run.measure(path, BATCH, passes=2, warmup=300, limit=800)
     assert result is not None
     assert len(result["passes"]) == 2
     for figures in result["passes"]:
         assert (figures["events"], figures["items"]) == (result["events"], result["items"])
-    assert result["events"] == len(batch)
+    plan = plan_batch(compile_router(None), batch[:800], max_items=BATCH)
+    assert (result["events"], result["items"]) == (800, sum(len(r.body) for r in plan.requests))
     assert result["events_per_s"] == pytest.approx(result["events"] / result["seconds"])
     assert result["cpu_us_per_event"] == pytest.approx(result["cpu_s"] / result["events"] * 1e6)
     assert result["cpu_s"] > 0 and result["decode_cpu_us_per_event"] > 0
     pinned = json.loads((ROOT / "bench" / "segment_engine" / "package.json").read_text())
     for name, version in pinned["dependencies"].items():
         assert result["versions"][name] == version
+
+
+def test_an_event_that_is_not_json_is_named(
+    engine: None, events: tuple[Path, list[dict[str, Any]]], tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    broken = tmp_path / "broken.ndjson"
+    lines = events[0].read_text().splitlines()
+    broken.write_text("\n".join([*lines[:2], "", lines[2][:-1], *lines[3:5]]) + "\n")
+    assert run.measure(broken, warmup=0, passes=1) is None
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{broken}: event 3: not JSON (SyntaxError)" in err
 
 
 def test_without_node_there_is_no_figure_and_a_reason(
