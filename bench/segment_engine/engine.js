@@ -154,11 +154,12 @@ class Engine {
     this.batchSize = batchSize
     // The key only has to be well formed: ORTTO_LOCAL_ENDPOINT replaces the host it names.
     this.settings = { api_key: 'pau-streamer-benchmark' }
-    this.subscriptions = loadSubscriptions(definition, subscriptions).map((s) => {
+    this.subscriptions = loadSubscriptions(definition, subscriptions).map((s, i) => {
+      const name = `subscriptions.${i}${s.name ? ` (${s.name})` : ''}`
       const fql = parseFql(s.subscribe)
-      if (fql.error) throw new Error(`subscription ${s.name}: ${fql.error.message}`)
+      if (fql.error) throw new Error(`${name}: subscribe: ${fql.error.message}`)
       if (!this.destination.actions[s.partnerAction]) {
-        throw new Error(`subscription ${s.name}: no action ${s.partnerAction}`)
+        throw new Error(`${name}: no action ${s.partnerAction}`)
       }
       return { ...s, fql, pending: [] }
     })

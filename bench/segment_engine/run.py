@@ -115,6 +115,8 @@ def _install(directory: Path) -> None:
                               timeout=_INSTALL_TIMEOUT_S, check=False)
     except subprocess.TimeoutExpired as exc:
         raise EngineUnavailable(f"npm ci timed out after {exc.timeout:.0f} s") from exc
+    except OSError as exc:
+        raise EngineUnavailable(f"npm could not be started: {exc}") from exc
     if done.returncode != 0:
         tail = " ".join((done.stderr or done.stdout).split())[-_OUTPUT_TAIL_CHARS:]
         raise EngineUnavailable(f"npm ci failed ({done.returncode}): {tail}")
@@ -160,10 +162,15 @@ def run_engine(
                               timeout=_RUN_TIMEOUT_S, check=False)
     except subprocess.TimeoutExpired as exc:
         raise EngineUnavailable(f"engine.js timed out after {exc.timeout:.0f} s") from exc
+    except OSError as exc:
+        raise EngineUnavailable(f"node could not be started: {exc}") from exc
     if done.returncode != 0:
         tail = " ".join(done.stderr.split())[-_OUTPUT_TAIL_CHARS:]
         raise EngineUnavailable(f"engine.js failed ({done.returncode}): {tail}")
-    result: dict[str, Any] = json.loads(done.stdout)
+    try:
+        result: dict[str, Any] = json.loads(done.stdout)
+    except ValueError as exc:
+        raise EngineUnavailable(f"engine.js printed no JSON document: {exc}") from exc
     return result
 
 

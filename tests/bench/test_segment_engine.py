@@ -3,8 +3,10 @@
 On generated Segment events (identify, track, page; empty strings, a trait-less identify whose
 ``context.traits`` stand in, blank event names, Ortto's own namespace, a malformed ip), the
 requests the engine's loopback sink received hold the same items, per endpoint and in the same
-order, as streamer's router plans for those events, and the engine's counts (routed, rejected,
-items) agree with that plan; the timed run reports its figures and the pinned versions.
+order, as streamer's router plans for those events, with the presets and with custom
+subscriptions (an event matching two of them), and the engine's counts (routed, accepted,
+rejected, items) agree with that plan; the timed run reports its figures and the pinned
+versions; an event that is not JSON is named; without node there is no figure, and a reason.
 
 Skipped where ``node``/``npm`` is missing or the engine is not installed
 (``python bench/segment_engine/run.py --install`` installs it, about a minute).
@@ -24,7 +26,8 @@ from typing import Any
 
 import pytest
 
-from streamer.routing import compile_router, plan_batch
+from streamer.config import SubscriptionConfig
+from streamer.routing import BatchPlan, compile_router, plan_batch
 
 ROOT = Path(__file__).resolve().parents[2]
 BATCH = 200  # below the event count, so that the engine's batching is exercised too
@@ -116,15 +119,8 @@ def events(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict[st
     return path, batch
 
 
-def test_the_engine_sends_what_streamer_sends(
-    engine: None, events: tuple[Path, list[dict[str, Any]]], tmp_path: Path
-) -> None:
-    path, batch = events
-    dump = tmp_path / "requests.ndjson"
-    result = run.measure(path, BATCH, dump=dump)
-    assert result is not None
-    plan = plan_batch(compile_router(None), batch, max_items=BATCH)
-
+def _same_work(result: dict[str, Any], dump: Path, plan: BatchPlan, events: int) -> None:
+    """The requests the sink received hold the planned items; the counts are the plan's."""
     received = [json.loads(line) for line in dump.read_text().splitlines()]
     sent: dict[str, list[Any]] = defaultdict(list)
     for request in received:
@@ -141,13 +137,58 @@ def test_the_engine_sends_what_streamer_sends(
             assert json_equal(theirs, ours), f"{endpoint} item {position}: {theirs} != {ours}"
 
     items = sum(len(r.body) for r in plan.requests)
-    routed = len(batch) - len(plan.filtered)
-    assert plan.rejected and plan.skipped and plan.filtered  # the generator made each kind
-    assert (result["events"], result["routed"]) == (len(batch), routed)
+    assert (result["events"], result["routed"]) == (events, events - len(plan.filtered))
     assert (result["items"], result["requests"]) == (items, len(received))
     assert result["rejected"] == len(plan.rejected)
-    assert result["accepted"] == routed - len(plan.rejected)  # a skipped item is a success
-    assert items == routed - len(plan.rejected) - len(plan.skipped)
+    # A skipped item (Ortto's own namespace) is a success that is not sent.
+    assert result["accepted"] == sum(plan.delivered(i) for i in range(events))
+    assert items == result["accepted"] - len(plan.skipped)
+
+
+def test_the_engine_sends_what_streamer_sends(
+    engine: None, events: tuple[Path, list[dict[str, Any]]], tmp_path: Path
+) -> None:
+    path, batch = events
+    dump = tmp_path / "requests.ndjson"
+    result = run.measure(path, BATCH, dump=dump)
+    assert result is not None
+    plan = plan_batch(compile_router(None), batch, max_items=BATCH)
+    assert plan.rejected and plan.skipped and plan.filtered  # the generator made each kind
+    _same_work(result, dump, plan, len(batch))
+
+
+# Segment's shape (streamer's configuration reads it too): an event can match both.
+CUSTOM = [
+    {"subscribe": 'type = "track" and event != "Order Refunded"', "partnerAction": "trackActivity",
+     "mapping": {"user_id": {"@path": "$.userId"}, "anonymous_id": {"@path": "$.anonymousId"},
+                 "message_id": {"@path": "$.messageId"}, "enable_batching": True,
+                 "event": {"@template": "{{event}} (web)"},
+                 "properties": {"total": {"@path": "$.properties.total"},
+                                "coupon": {"@path": "$.properties.coupon"}}}},
+    {"subscribe": 'type = "identify" or event = "Signed Up"',
+     "partnerAction": "upsertContactProfile",
+     "mapping": {"user_id": {"@path": "$.userId"}, "anonymous_id": {"@path": "$.anonymousId"},
+                 "ip": {"@path": "$.context.ip"}, "enable_batching": True,
+                 "traits": {"email": {"@if": {"exists": {"@path": "$.traits.email"},
+                                              "then": {"@path": "$.traits.email"},
+                                              "else": {"@path": "$.context.traits.email"}}},
+                            "source": {"@literal": "web"}}}},
+]
+
+
+def test_custom_subscriptions_too(
+    engine: None, events: tuple[Path, list[dict[str, Any]]], tmp_path: Path
+) -> None:
+    path, batch = events
+    subscriptions = tmp_path / "subscriptions.json"
+    subscriptions.write_text(json.dumps(CUSTOM))
+    dump = tmp_path / "requests.ndjson"
+    result = run.measure(path, BATCH, subscriptions=str(subscriptions), dump=dump)
+    assert result is not None
+    router = compile_router([SubscriptionConfig.model_validate(s) for s in CUSTOM])
+    plan = plan_batch(router, batch, max_items=BATCH)
+    assert any(len(outcomes) == 2 for outcomes in plan.outcomes)
+    _same_work(result, dump, plan, len(batch))
 
 
 def test_the_timed_run_reports_its_figures(
