@@ -108,7 +108,7 @@ def _add(tree: PathTree, keys: Sequence[str]) -> None:
 def _trigger_reads(text: str, tree: PathTree) -> None:
     try:
         parsed: Node = parse_fql(text)
-    except Exception:  # noqa: BLE001 - the router reports it; nothing is read here
+    except Exception:
         return
     pending: list[Node] = [parsed]
     while pending:
