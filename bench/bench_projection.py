@@ -35,12 +35,12 @@ import orjson
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from projection.decoder import _typed, projected_decoder
+from projection.reads import event_reads
 from sdk_events import sdk_events
 
 from streamer.routing import compile_router
-from streamer.routing._reads import event_reads
 from streamer.source import decode_json
-from streamer.source._projection import _typed, projected_decoder
 
 
 def main() -> None:

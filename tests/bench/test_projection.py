@@ -24,12 +24,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+# The experiment lives with the benchmarks (bench/projection), not in the product.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+
+from projection.decoder import _typed, projected_decoder
+from projection.reads import event_reads
+
 from streamer import DecodeError
 from streamer.config import SubscriptionConfig
 from streamer.routing import TURNED_OFF, Accepted, Rejected, Router, compile_router
-from streamer.routing._reads import event_reads
 from streamer.source import decode_json
-from streamer.source._projection import _typed, projected_decoder
 from streamer.testing import poison_values
 
 CONFORMANCE = Path(__file__).resolve().parents[1] / "conformance"

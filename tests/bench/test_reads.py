@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+# The experiment lives with the benchmarks (bench/projection), not in the product.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+
+from projection.reads import event_reads, paths_of
+
 from streamer.config import IntegrationsConfig, SubscriptionConfig
-from streamer.routing._reads import event_reads, paths_of
 
 
 def _subs(*pairs: tuple[str, dict[str, Any]], enabled: bool = True) -> list[SubscriptionConfig]:

@@ -27,13 +27,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..config import IntegrationsConfig, SubscriptionConfig
-from ..mapping._compile import is_directive
-from ..mapping._directives import DIRECTIVES
-from ..mapping._fql import Comparison, Node, parse_fql
-from ..mapping._ops import _DOUBLE, _TRIPLE, placeholder_keys
-from ..mapping._paths import split_mapping_path
-from ._integrations import integration_names
+from streamer.config import IntegrationsConfig, SubscriptionConfig
+from streamer.mapping._compile import is_directive
+from streamer.mapping._directives import DIRECTIVES
+from streamer.mapping._fql import Comparison, Node, parse_fql
+from streamer.mapping._ops import _DOUBLE, _TRIPLE, placeholder_keys
+from streamer.mapping._paths import split_mapping_path
+from streamer.routing._integrations import integration_names
 
 __all__ = ["PathTree", "event_reads", "paths_of"]
 
@@ -61,7 +61,7 @@ def event_reads(
     enabled subscriptions count (the router leaves the others out). A trigger or mapping that
     does not compile reads nothing here: the router refuses the configuration anyway.
     """
-    from ._router import _preset_subscriptions  # the router imports this module's package
+    from streamer.routing._router import _preset_subscriptions
 
     configured = _preset_subscriptions() if subscriptions is None else list(subscriptions)
     tree: PathTree = {}

@@ -1,4 +1,4 @@
-"""A JSON decoder that builds only what the subscriptions read (``kafka.decode: projected``).
+"""A JSON decoder that builds only what the subscriptions read (an experiment, not wired in).
 
 Lifecycle: :func:`projected_decoder` runs once at start-up with the paths the compiled
 triggers and mappings read (:func:`streamer.routing.event_reads`, a tree of keys). It turns
@@ -43,7 +43,7 @@ from typing import Any, TypedDict, Union
 
 import msgspec
 
-from ._decode import Decoder, decode_json
+from streamer.source import Decoder, decode_json
 
 __all__ = ["projected_decoder"]
 
