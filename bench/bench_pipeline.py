@@ -75,7 +75,9 @@ def raw_consume(bootstrap: str, topic: str, total: int) -> tuple[float, float]:
             started, cpu_started = time.perf_counter(), time.process_time()
         for m in messages:
             if m.error() is None:
-                loads(m.value())
+                value = m.value()
+                if value is not None:
+                    loads(value)
                 seen += 1
     elapsed = time.perf_counter() - (started or time.perf_counter())
     cpu = time.process_time() - cpu_started
@@ -85,7 +87,7 @@ def raw_consume(bootstrap: str, topic: str, total: int) -> tuple[float, float]:
 
 async def pipeline_run(
     bootstrap: str, topic: str, sandbox_url: str, ends: dict[int, int]
-) -> tuple[float, float]:
+) -> tuple[float, float, float]:
     group = f"bench-{uuid.uuid4().hex[:8]}"
     config = parse_config({
         "kafka": {"bootstrap_servers": bootstrap, "topics": [topic], "group_id": group,
@@ -112,7 +114,9 @@ async def pipeline_run(
     cpu = time.process_time() - cpu_started
     pipeline.stop()
     await task
-    return total / elapsed, cpu / total * 1e6
+    requests = sum(sample.value for metric in pipeline.metrics.requests.collect()
+                   for sample in metric.samples if sample.name == "streamer_requests_total")
+    return total / elapsed, cpu / total * 1e6, requests
 
 
 def main() -> None:
@@ -146,11 +150,12 @@ def main() -> None:
                     raw_rates.append(raw)
                     raw_cpus.append(raw_cpu)
                     line += f"raw consume {raw_cpu:5.2f} us CPU/msg {raw:>9,.0f} msg/s | "
-                rate, cpu = asyncio.run(
+                rate, cpu, requests = asyncio.run(
                     pipeline_run(broker.bootstrap_servers, topic, sandbox.url, ends))
                 rates.append(rate)
                 cpus.append(cpu)
-                line += f"streamer {cpu:5.2f} us CPU/msg {rate:>9,.0f} msg/s"
+                line += (f"streamer {cpu:5.2f} us CPU/msg {rate:>9,.0f} msg/s, "
+                         f"{total / max(requests, 1):.0f} items/request")
                 if raw_rates:
                     line += f" (CPU {cpu / raw_cpus[-1]:.2f}x raw, rate {rate / raw_rates[-1]:.1%})"
                 print(line, flush=True)
