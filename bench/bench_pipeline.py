@@ -36,7 +36,7 @@ import orjson
 from confluent_kafka import Consumer
 
 from streamer.app import build_pipeline
-from streamer.app._runner import freeze_start_up
+from streamer.app._runner import prepare_collector
 from streamer.config import parse_config
 from streamer.sandbox import SandboxProcess
 from streamer.testing import KafkaBroker, sample_events, start_local_broker
@@ -100,7 +100,7 @@ async def pipeline_run(
         "metrics": {"port": None},
     }, environ={})
     pipeline = await build_pipeline(config)
-    freeze_start_up()  # as run_until_signalled does between start-up and the stream
+    prepare_collector()  # as run_until_signalled does between start-up and the stream
     task = asyncio.create_task(pipeline.run())
     total = sum(ends.values())
     # The clock starts at the first consumed message, as for the raw consumer.
