@@ -67,16 +67,18 @@ class OrttoClient:
             "User-Agent": "streamer",
         }
         timeout = httpx.Timeout(read_timeout_s, connect=connect_timeout_s)
-        if transport is None:
-            # Built here, not by the client, so that post can use it (the limits go with it).
-            transport = httpx.AsyncHTTPTransport(limits=httpx.Limits(
-                max_connections=max_connections, max_keepalive_connections=max_connections))
+        limits = httpx.Limits(
+            max_connections=max_connections, max_keepalive_connections=max_connections)
+        if transport is None and not urllib.request.getproxies():
+            # Built here, not by the client, so that post can use it. (A client given a
+            # transport ignores the environment's proxies: only when there are none.)
+            transport = httpx.AsyncHTTPTransport(limits=limits)
         self._http = httpx.AsyncClient(
-            base_url=self.base_url, headers=headers, timeout=timeout, transport=transport,
+            base_url=self.base_url, headers=headers, timeout=timeout, limits=limits,
+            transport=transport,
         )
-        self._transport: httpx.AsyncBaseTransport | None = (
-            None if urllib.request.getproxies() else transport)
-        """What ``post`` sends through, unless a proxy is configured (then: the client)."""
+        self._transport = transport
+        """What ``post`` sends through; ``None`` (the client) when a proxy is configured."""
         self._headers = httpx.Headers(headers)
         self._extensions = {"timeout": timeout.as_dict()}
         self._urls: dict[str, httpx.URL] = {}
