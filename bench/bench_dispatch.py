@@ -4,17 +4,26 @@ Per message, as the pipeline runs it: decode (orjson), route (triggers, mappings
 serialise, register with the offset tracker, window in the batcher; then, per closed batch, the
 bookkeeping of Ortto's "all accepted" answer (settle tickets, counters, latency histograms),
 and the commit computation. Messages are ``streamer.testing.FakeMessage`` over the same sample
-events the tests use (50/50 identify/track). Prints each run's messages/s and µs/message, and
-the median.
+events the tests use (``--shape sample``) or over ~1 KB events shaped as Segment's libraries
+send them (``--shape sdk``, the default; see ``_sdk_events.py``), 50/50 identify/track. Prints
+each run's messages/s and the CPU time per message (of this process: on a shared machine, time
+spent waiting for a core is not ours), and the median.
 
-    python bench/bench_dispatch.py [--messages 100000] [--runs 7]
+    python bench/bench_dispatch.py [--messages 100000] [--runs 7] [--shape sdk]
+
+``--instructions`` also counts the CPU instructions per message of that path with valgrind's
+callgrind (runs of two lengths, each less the same run that only prepares its messages): a
+figure that does not depend on what else the machine is doing.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import re
+import shutil
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -33,6 +42,9 @@ from streamer.routing import compile_router
 from streamer.source import decode_json
 from streamer.testing import FakeMessage, sample_events
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _sdk_events import sdk_events
+
 
 class _NoDeadLetters:
     """The sample events are all valid: a reject here would be a bug in the benchmark."""
@@ -43,9 +55,13 @@ class _NoDeadLetters:
         raise AssertionError(f"unexpected reject: {rejection}")
 
 
-def _messages(count: int, partitions: int = 4, run: int = 250) -> list[FakeMessage]:
+def _messages(
+    count: int, shape: str, partitions: int = 4, run: int = 250
+) -> list[FakeMessage]:
     """Runs of ``run`` messages per partition, round robin: the shape of consumed fetches."""
-    values = [orjson.dumps(e) for e in sample_events(count, seed=3, page_share=0.0)]
+    events = (sdk_events(count, seed=3) if shape == "sdk"
+              else sample_events(count, seed=3, page_share=0.0))
+    values = [orjson.dumps(e) for e in events]
     offsets = [0] * partitions
     messages = []
     for i, value in enumerate(values):
@@ -64,7 +80,7 @@ def _answered(metrics: Metrics, batch: Any, outcomes: Outcomes) -> None:
     series.items.observe(len(batch))
 
 
-def one_run(messages: list[FakeMessage], poll_batch: int = 1000) -> float:
+def one_run(messages: list[FakeMessage], poll_batch: int = 1000) -> tuple[float, float]:
     router = compile_router(None)
     metrics = Metrics()
     tracker = OffsetTracker()
@@ -76,7 +92,7 @@ def one_run(messages: list[FakeMessage], poll_batch: int = 1000) -> float:
                             clock=time.monotonic)
     outcomes = Outcomes(dead_letter=dead, metrics=metrics, on_auth_changed=lambda ok: None)
     gc.collect()
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     for start in range(0, len(messages), poll_batch):
         dispatcher.process(messages[start:start + poll_batch])
         for batch in batcher.take_ready():
@@ -87,27 +103,64 @@ def one_run(messages: list[FakeMessage], poll_batch: int = 1000) -> float:
         batch.body()
         _answered(metrics, batch, outcomes)
     elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu_started
     assert tracker.pending == 0 and dispatcher.consumed == len(messages)
-    return elapsed
+    return elapsed, cpu
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--shape", choices=("sdk", "sample"), default="sdk")
+    parser.add_argument("--instructions", action="store_true",
+                        help="also count instructions per message with valgrind (callgrind)")
+    parser.add_argument("--loop-once", type=int, metavar="N", help=argparse.SUPPRESS)
+    parser.add_argument("--prepare-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    messages = _messages(args.messages)
+    if args.loop_once is not None:
+        messages = _messages(args.loop_once, args.shape)
+        if not args.prepare_only:
+            one_run(messages)
+        return
+    messages = _messages(args.messages, args.shape)
     size = sum(len(m.value() or b"") for m in messages) / len(messages)
     print(f"{len(messages):,} messages (50% identify, 50% track, {size:,.0f} bytes of JSON each)")
-    rates = []
+    rates, cpus = [], []
     for run in range(1, args.runs + 1):
-        elapsed = one_run(messages)
+        elapsed, cpu = one_run(messages)
         rate = len(messages) / elapsed
         rates.append(rate)
-        print(f"run {run}: {rate:>9,.0f} msg/s  {elapsed / len(messages) * 1e6:.2f} us/msg")
-    median = statistics.median(rates)
-    print(f"median: {median:,.0f} msg/s, {1e6 / median:.2f} us/msg "
+        cpus.append(cpu / len(messages) * 1e6)
+        print(f"run {run}: {rate:>9,.0f} msg/s  {cpus[-1]:.2f} us CPU/msg")
+    print(f"median: {statistics.median(cpus):.2f} us CPU/msg, best {min(cpus):.2f}; "
+          f"{statistics.median(rates):,.0f} msg/s "
           "(decode, route, map, validate, serialise, window, settle, commit maths)")
+    if args.instructions:
+        _print_instructions(args.shape)
+
+
+def _print_instructions(shape: str) -> None:
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        print("instructions per message: valgrind is not installed")
+        return
+    counts: dict[tuple[int, bool], int] = {}
+    for count in (2_000, 12_000):
+        for prepare_only in (False, True):
+            command = [valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null",
+                       sys.executable, __file__, "--loop-once", str(count), "--shape", shape]
+            if prepare_only:
+                command.append("--prepare-only")
+            done = subprocess.run(command, capture_output=True, text=True, check=True)
+            found = re.search(r"Collected : (\d+)", done.stderr)
+            if found is None:
+                print(f"instructions per message: no count in callgrind's output\n{done.stderr}")
+                return
+            counts[count, prepare_only] = int(found.group(1))
+    path = [counts[n, False] - counts[n, True] for n in (2_000, 12_000)]
+    print(f"dispatch path: {(path[1] - path[0]) / 10_000:,.0f} instructions per message "
+          "(callgrind)")
 
 
 if __name__ == "__main__":

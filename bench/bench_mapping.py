@@ -3,7 +3,9 @@
 Run: ``python bench/bench_mapping.py [--events N] [--runs R]``.
 
 It builds realistic identify and track events (half of each: traits, properties, a context with
-ip, app, library, userAgent, page, device, ...), then times, per run, the stages of the hot path
+ip, app, library, userAgent, page, device, ...; ``--shape sdk``, the default: about 1 KB each,
+as Segment's libraries send them, see ``_sdk_events.py``; ``--shape rich``: the events written
+below), then times, per run, the stages of the hot path
 on every event:
 
 1. trigger matching (every preset trigger on every event),
@@ -42,6 +44,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from streamer.actions import _scan, compile_processor, get_action, presets
 from streamer.mapping import compile_mapping, compile_trigger
 from streamer.routing import Accepted, compile_router
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _sdk_events import sdk_events
 
 TARGET = 150_000
 
@@ -126,7 +131,9 @@ def _track(rng: random.Random, n: int) -> dict[str, Any]:
     return event
 
 
-def build_events(count: int, seed: int = 7) -> list[dict[str, Any]]:
+def build_events(count: int, seed: int = 7, shape: str = "sdk") -> list[dict[str, Any]]:
+    if shape == "sdk":
+        return list(sdk_events(count, seed=seed))
     rng = random.Random(seed)
     return [(_identify if n % 2 == 0 else _track)(rng, n) for n in range(count)]
 
@@ -150,14 +157,15 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=9)
     parser.add_argument("--instructions", action="store_true",
                         help="also count instructions per event with valgrind (callgrind)")
+    parser.add_argument("--shape", choices=("sdk", "rich"), default="sdk")
     parser.add_argument("--loop-once", type=int, metavar="N", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.loop_once is not None:
-        return _loop_once(args.loop_once, args.distinct)
+        return _loop_once(args.loop_once, args.distinct, args.shape)
     # A few hundred distinct events, routed over and over: their objects stay in the CPU
     # caches, as a just-decoded event's do in the pipeline. (Routing tens of thousands of
     # long-decoded events would mostly measure cache misses.)
-    distinct = [(orjson.dumps(e), e) for e in build_events(args.distinct)]
+    distinct = [(orjson.dumps(e), e) for e in build_events(args.distinct, shape=args.shape)]
     batch = (distinct * (args.events // len(distinct) + 1))[:args.events]
     size = sum(len(raw) for raw, _ in distinct) / len(distinct)
 
@@ -240,7 +248,7 @@ def main() -> int:
         print(f"Router.route + orjson.dumps, {label} run: {seconds / count * 1e6:.2f} us/event, "
               f"{rate:,.0f} events/s (target {TARGET:,}: {'met' if rate >= TARGET else 'NOT met'})")
     if args.instructions:
-        _print_instructions(args.distinct)
+        _print_instructions(args.distinct, args.shape)
     return 0
 
 
@@ -253,9 +261,9 @@ def _calibration_loop() -> None:
         table[key] = table.get(key, 0) + n
 
 
-def _loop_once(count: int, distinct: int) -> int:
+def _loop_once(count: int, distinct: int, shape: str) -> int:
     # What --instructions measures under callgrind: set-up, then `count` events through the path.
-    events = build_events(distinct)
+    events = build_events(distinct, shape=shape)
     batch = (events * (count // len(events) + 1))[:count]
     route_and_serialise(compile_router(None).route, batch)
     return 0
@@ -270,7 +278,7 @@ def route_and_serialise(route: Callable[[Any], list[Any]], events: list[dict[str
                 dumps(outcome.item)
 
 
-def _print_instructions(distinct: int) -> None:
+def _print_instructions(distinct: int, shape: str) -> None:
     valgrind = shutil.which("valgrind")
     if valgrind is None:
         print("instructions per event: valgrind is not installed")
@@ -280,7 +288,8 @@ def _print_instructions(distinct: int) -> None:
     for count in (2_000, 12_000):
         done = subprocess.run(
             [valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
-             __file__, "--loop-once", str(count), "--distinct", str(distinct)],
+             __file__, "--loop-once", str(count), "--distinct", str(distinct),
+             "--shape", shape],
             capture_output=True, text=True, check=True,
         )
         found = re.search(r"Collected : (\d+)", done.stderr)

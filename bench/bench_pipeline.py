@@ -1,17 +1,25 @@
 """End to end: the pipeline's throughput against raw consumption of the same topic.
 
 Starts a local Kafka broker and the Ortto sandbox in a child process (retaining only its
-de-duplication keys), produces realistic Segment events (50/50 identify/track) to a topic, then,
-alternating, for each run:
+de-duplication keys), produces Segment events (50/50 identify/track; ``--shape sdk``, the
+default: about 1 KB each, as Segment's libraries send them, see ``_sdk_events.py``; ``--shape
+sample``: the smaller ``streamer.testing.sample_events``) to a topic, then, alternating, for
+each run:
 
-* raw: a bare confluent-kafka consumer reads the whole topic (the ceiling: nothing is done);
+* raw: a bare confluent-kafka consumer reads the whole topic and ``orjson.loads`` every value
+  (the ceiling);
 * streamer: the whole pipeline (decode, route, map, validate, batch, deliver over HTTP, settle,
   commit) from a fresh consumer group until every offset is committed.
 
-Prints each run, the medians, their ratio, and the pipeline's CPU time per message. The machine
-is shared and noisy: compare figures of one invocation, never across invocations.
+Prints each run, the medians, the ratio of the rates and, first, the CPU time per event of each
+(this process's CPU: librdkafka's threads included, the sandbox's not). CPU per event and
+same-run ratios hold on a shared machine; rates swing with the neighbours' load.
 
     python bench/bench_pipeline.py [--events 200000] [--partitions 4] [--runs 3]
+
+``--only streamer`` skips the raw consumer (for a profiler attached to this process:
+``py-spy record -o prof.json --format speedscope -- python bench/bench_pipeline.py --only
+streamer``).
 """
 
 from __future__ import annotations
@@ -19,50 +27,68 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
+import sys
 import time
 import uuid
+from pathlib import Path
 
 import orjson
 from confluent_kafka import Consumer
 
 from streamer.app import build_pipeline
+from streamer.app._runner import prepare_collector
 from streamer.config import parse_config
 from streamer.sandbox import SandboxProcess
 from streamer.testing import KafkaBroker, sample_events, start_local_broker
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _sdk_events import sdk_events
+
 API_KEY = "pau-bench"
 
 
-def produce(broker: KafkaBroker, topic: str, events: int) -> dict[int, int]:
-    values = [orjson.dumps(e) for e in sample_events(events, seed=1, page_share=0.0)]
+def produce(
+    broker: KafkaBroker, topic: str, events: int, shape: str
+) -> tuple[dict[int, int], float]:
+    generated = (sdk_events(events, seed=1) if shape == "sdk"
+                 else sample_events(events, seed=1, page_share=0.0))
+    values = [orjson.dumps(e) for e in generated]
     chunk = 20_000
     for start in range(0, len(values), chunk):
         broker.produce(topic, values[start:start + chunk],
                        producer_config={"linger.ms": 20, "batch.num.messages": 10_000})
-    return broker.end_offsets(topic)
+    return broker.end_offsets(topic), sum(map(len, values)) / len(values)
 
 
-def raw_consume(bootstrap: str, topic: str, total: int) -> float:
+def raw_consume(bootstrap: str, topic: str, total: int) -> tuple[float, float]:
     consumer = Consumer({
         "bootstrap.servers": bootstrap, "group.id": f"raw-{uuid.uuid4().hex[:8]}",
         "auto.offset.reset": "earliest", "enable.auto.commit": False,
     })
     consumer.subscribe([topic])
+    loads = orjson.loads
     seen = 0
     started: float | None = None
+    cpu_started = 0.0
     while seen < total:
         messages = consumer.consume(1000, 1.0)
         if messages and started is None:
-            started = time.perf_counter()
-        seen += sum(1 for m in messages if m.error() is None)
+            started, cpu_started = time.perf_counter(), time.process_time()
+        for m in messages:
+            if m.error() is None:
+                value = m.value()
+                if value is not None:
+                    loads(value)
+                seen += 1
     elapsed = time.perf_counter() - (started or time.perf_counter())
+    cpu = time.process_time() - cpu_started
     consumer.close()
-    return seen / elapsed
+    return seen / elapsed, cpu / seen * 1e6
 
 
 async def pipeline_run(
     bootstrap: str, topic: str, sandbox_url: str, ends: dict[int, int]
-) -> tuple[float, float]:
+) -> tuple[float, float, float]:
     group = f"bench-{uuid.uuid4().hex[:8]}"
     config = parse_config({
         "kafka": {"bootstrap_servers": bootstrap, "topics": [topic], "group_id": group,
@@ -74,6 +100,7 @@ async def pipeline_run(
         "metrics": {"port": None},
     }, environ={})
     pipeline = await build_pipeline(config)
+    prepare_collector()  # as run_until_signalled does between start-up and the stream
     task = asyncio.create_task(pipeline.run())
     total = sum(ends.values())
     # The clock starts at the first consumed message, as for the raw consumer.
@@ -89,7 +116,9 @@ async def pipeline_run(
     cpu = time.process_time() - cpu_started
     pipeline.stop()
     await task
-    return total / elapsed, cpu / total * 1e6
+    requests = sum(sample.value for metric in pipeline.metrics.requests.collect()
+                   for sample in metric.samples if sample.name == "streamer_requests_total")
+    return total / elapsed, cpu / total * 1e6, requests
 
 
 def main() -> None:
@@ -97,6 +126,8 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--partitions", type=int, default=4)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--shape", choices=("sdk", "sample"), default="sdk")
+    parser.add_argument("--only", choices=("both", "streamer"), default="both")
     args = parser.parse_args()
 
     broker = start_local_broker()
@@ -104,27 +135,40 @@ def main() -> None:
         topic = "bench-events"
         broker.create_topic(topic, args.partitions)
         broker.create_topic(f"{topic}.dlq", 1)
-        ends = produce(broker, topic, args.events)
+        ends, size = produce(broker, topic, args.events, args.shape)
         total = sum(ends.values())
-        print(f"{total:,} events on {args.partitions} partitions "
-              f"(50% identify, 50% track); sandbox in a child process")
+        print(f"{total:,} events on {args.partitions} partitions ({args.shape} shape, "
+              f"{size:,.0f} bytes of JSON on average; 50% identify, 50% track); sandbox in a "
+              "child process")
         raw_rates: list[float] = []
+        raw_cpus: list[float] = []
         rates: list[float] = []
         cpus: list[float] = []
         with SandboxProcess(api_keys=None, ban=False, retain="keys") as sandbox:
             for run in range(1, args.runs + 1):
-                raw = raw_consume(broker.bootstrap_servers, topic, total)
-                rate, cpu = asyncio.run(
+                line = f"run {run}: "
+                if args.only == "both":
+                    raw, raw_cpu = raw_consume(broker.bootstrap_servers, topic, total)
+                    raw_rates.append(raw)
+                    raw_cpus.append(raw_cpu)
+                    line += f"raw consume {raw_cpu:5.2f} us CPU/msg {raw:>9,.0f} msg/s | "
+                rate, cpu, requests = asyncio.run(
                     pipeline_run(broker.bootstrap_servers, topic, sandbox.url, ends))
-                raw_rates.append(raw)
                 rates.append(rate)
                 cpus.append(cpu)
-                print(f"run {run}: raw consume {raw:>10,.0f} msg/s | streamer {rate:>9,.0f} "
-                      f"msg/s ({rate / raw:.1%} of raw), {cpu:.1f} us CPU/msg")
-        raw_median, median = statistics.median(raw_rates), statistics.median(rates)
-        print(f"median: raw consume {raw_median:,.0f} msg/s, streamer {median:,.0f} msg/s, "
-              f"ratio {median / raw_median:.1%}; pipeline CPU {statistics.median(cpus):.1f} "
-              f"us/msg")
+                line += (f"streamer {cpu:5.2f} us CPU/msg {rate:>9,.0f} msg/s, "
+                         f"{total / max(requests, 1):.0f} items/request")
+                if raw_rates:
+                    line += f" (CPU {cpu / raw_cpus[-1]:.2f}x raw, rate {rate / raw_rates[-1]:.1%})"
+                print(line, flush=True)
+        cpu, rate = statistics.median(cpus), statistics.median(rates)
+        if raw_rates:
+            raw_cpu, raw = statistics.median(raw_cpus), statistics.median(raw_rates)
+            print(f"median: CPU per event: streamer {cpu:.2f} us, raw consume {raw_cpu:.2f} us "
+                  f"({cpu / raw_cpu:.2f}x); rate: streamer {rate:,.0f} msg/s, raw consume "
+                  f"{raw:,.0f} msg/s ({rate / raw:.1%})")
+        else:
+            print(f"median: CPU per event: streamer {cpu:.2f} us; rate {rate:,.0f} msg/s")
     finally:
         broker.stop()
 

@@ -9,11 +9,15 @@ retried, while the consumer connects) is a clean stop too:
    grace period, what is done committed).
 3. Further signals during the stop are noted and otherwise ignored: the grace period is the
    bound (a second Ctrl-C does not skip the last commit; SIGKILL does).
+
+Between start-up and the stream, :func:`prepare_collector` moves what start-up built out of the
+cyclic garbage collector's reach and makes its young collections rarer (see there).
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 
@@ -26,6 +30,31 @@ __all__ = ["run_until_signalled"]
 log = logging.getLogger("streamer.app")
 
 _SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+YOUNG_THRESHOLD = 20_000
+"""Allocations between two young collections (CPython's default: 700)."""
+
+
+def prepare_collector() -> None:
+    """Collect once and freeze every object alive (``gc.freeze``), then collect the young
+    generation after :data:`YOUNG_THRESHOLD` allocations instead of 700.
+
+    What start-up built (modules, compiled mappings, the clients) lives as long as the process:
+    frozen, a full collection no longer walks it. On the stream, the objects that outlive a few
+    events are the pending messages' tickets, freed when Ortto answers: collected every 700
+    allocations (a few hundred events), nearly all of them are still pending and are walked
+    twice on their way to the old generation; collected every 20,000, most are gone by then.
+    Cycles are rare on the hot path, and a young collection of 20,000 objects takes a few ms.
+
+    Measured on 100,000 SDK-shaped events through the pipeline (bench/bench_pipeline.py's run,
+    the collector timed with ``gc.callbacks``, alternating in one invocation): the collector's
+    time per event 2.2 -> 1.4 us with the freeze, then 1.0 -> 0.3 us with the threshold.
+    """
+    gc.collect()
+    gc.freeze()
+    _, older, oldest = gc.get_threshold()
+    gc.set_threshold(YOUNG_THRESHOLD, older, oldest)
 
 
 class _Stopper:
@@ -66,6 +95,7 @@ async def run_until_signalled(config: Config) -> None:
         stopper.pipeline = pipeline
         if stopper.signalled is not None:  # the signal came as start-up finished
             pipeline.stop()
+        prepare_collector()
         await pipeline.run()
     finally:
         for sig in _SIGNALS:

@@ -12,7 +12,10 @@ Look-ups are pure, so a path prefix (``context``, then ``context.traits``, ...) 
 at most once per event and reused by every later path that starts with it. It is computed
 where it is first needed, though: when that is inside an ``@if`` branch, only if the branch
 runs (the presets' ``else`` paths into ``context.traits`` are never walked for an event that
-has ``traits``); later uses then compute it unless it already was.
+has ``traits``); later uses then compute it unless it already was. Outside any branch, the
+keys of one parent that are read unconditionally somewhere (the four keys of
+``traits.address`` the presets' ``location`` reads) are looked up together, where the first
+of them is needed, under one test of the parent's type.
 
 Besides the function, :func:`program` hands out the source itself (a :class:`Program`) with
 the local variable that holds each field of the output, so that the router can append the
@@ -72,9 +75,36 @@ class Program:
     entries: Mapping[str, Entry] | None
 
 
+def _unconditional(node: Compiled, final: bool, out: dict[tuple[str, ...], None]) -> None:
+    """The paths ``node``'s code reads outside any ``@if`` branch (as :meth:`_Writer.expr`
+    walks it), with every prefix of each, in order."""
+    plan = node.plan
+    kind = plan[0] if plan else None
+    if kind == "path" and plan is not None:
+        for end in range(1, len(plan[1]) + 1):
+            out[plan[1][:end]] = None
+    elif kind == "if" and plan is not None:
+        _unconditional(plan[1], False, out)
+    elif kind == "object" and final and plan is not None:
+        for _, child in plan[1]:
+            _unconditional(child, True, out)
+
+
+def _siblings(root: Compiled) -> dict[tuple[str, ...], list[tuple[str, ...]]]:
+    """Per parent path, its children read unconditionally (only parents with several)."""
+    paths: dict[tuple[str, ...], None] = {}
+    _unconditional(root, True, paths)
+    children: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
+    for keys in paths:
+        children.setdefault(keys[:-1], []).append(keys)
+    return {parent: keys for parent, keys in children.items() if parent and len(keys) > 1}
+
+
 class _Writer:
     def __init__(self, after: Hook | None = None) -> None:
         self.after = after
+        self.siblings: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
+        """Children of one parent to look up together (see :func:`_siblings`)."""
         self.lines: list[str] = []
         self.namespace: dict[str, Any] = {
             "U": UNDEFINED,
@@ -143,18 +173,28 @@ class _Writer:
 
     def look_up(self, keys: tuple[str, ...], name: str, indent: int) -> None:
         parent = self.prefix(keys[:-1], indent)
-        key = keys[-1]
         if parent == "payload":  # the generated function only ever receives a dict
-            self.emit(indent, f"{name} = payload.get({key!r}, U)")
+            self.emit(indent, f"{name} = payload.get({keys[-1]!r}, U)")
             return
-        step = self.name("k", (key,), bind=True)
+        group = [(keys, name)]
+        if len(self.scopes) == 1:
+            # Outside any branch: the parent's other unconditional children, not known yet,
+            # are looked up here too (pure look-ups, only earlier), under the same tests.
+            known = self.scopes[0]
+            for sibling in self.siblings.get(keys[:-1], ()):
+                if sibling != keys and sibling not in known and sibling not in self.lazy:
+                    known[sibling] = other = self.name("p")
+                    group.append((sibling, other))
         self.emit(indent, f"if {parent}.__class__ is dict:")
-        self.emit(indent + 1, f"{name} = {parent}.get({key!r}, U)")
+        for child, var in group:
+            self.emit(indent + 1, f"{var} = {parent}.get({child[-1]!r}, U)")
         # JavaScript's `value && value[key]`: a missing or null value is the answer as it is.
         self.emit(indent, f"elif {parent} is U or {parent} is None:")
-        self.emit(indent + 1, f"{name} = {parent}")
+        self.emit(indent + 1, f"{' = '.join(var for _, var in group)} = {parent}")
         self.emit(indent, "else:")
-        self.emit(indent + 1, f"{name} = _walk({parent}, {step})")
+        for child, var in group:
+            step = self.name("k", (child[-1],), bind=True)
+            self.emit(indent + 1, f"{var} = _walk({parent}, {step})")
 
     def branch(self, node: Compiled, target: str, indent: int, *, final: bool) -> None:
         self.scopes.append({})
@@ -217,6 +257,7 @@ def program(root: Compiled, after: Hook | None = None) -> Program:
     ``gap`` and ``[a-z]+[0-9]+``).
     """
     writer = _Writer(after)
+    writer.siblings = _siblings(root)
     if root.plan is not None and root.plan[0] == "object":
         writer.start = len(writer.lines)
         entry = writer.object(root.plan[1], 1, root=True)

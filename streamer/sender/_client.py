@@ -10,12 +10,19 @@ names the exception's class and message, so the sender retries it; only cancella
 
 The key never leaves this module except in the ``Authorization`` header: errors and logs name
 the endpoint and the status, not the key (an exception's text is scrubbed of it, to be sure).
+
+``post`` (the batches: every delivered item goes through it) hands its request straight to the
+client's transport, the connection pool: httpx's client layers (URL and header merging, cookies,
+auth and redirect flows, event hooks) do nothing for it and cost about 0.3 of the 1.4 ms of CPU
+of a 500-item request. Not when the environment names a proxy (``HTTPS_PROXY`` ...): the client
+routes those requests, as it does ``me`` and ``create_audience``.
 """
 
 from __future__ import annotations
 
 import os
 import time
+import urllib.request
 from dataclasses import dataclass
 
 import httpx
@@ -54,19 +61,27 @@ class OrttoClient:
         self._key = api_key
         self.rate = rate if rate is not None else TokenBucket()
         """The process's rate budget, taken by every request (the pipeline sets its share)."""
+        headers = {
+            "Authorization": f"Bearer {api_key}",
+            "Content-Type": "application/json",
+            "User-Agent": "streamer",
+        }
+        timeout = httpx.Timeout(read_timeout_s, connect=connect_timeout_s)
+        limits = httpx.Limits(
+            max_connections=max_connections, max_keepalive_connections=max_connections)
+        if transport is None and not urllib.request.getproxies():
+            # Built here, not by the client, so that post can use it. (A client given a
+            # transport ignores the environment's proxies: only when there are none.)
+            transport = httpx.AsyncHTTPTransport(limits=limits)
         self._http = httpx.AsyncClient(
-            base_url=self.base_url,
-            headers={
-                "Authorization": f"Bearer {api_key}",
-                "Content-Type": "application/json",
-                "User-Agent": "streamer",
-            },
-            timeout=httpx.Timeout(read_timeout_s, connect=connect_timeout_s),
-            limits=httpx.Limits(
-                max_connections=max_connections, max_keepalive_connections=max_connections
-            ),
+            base_url=self.base_url, headers=headers, timeout=timeout, limits=limits,
             transport=transport,
         )
+        self._transport = transport
+        """What ``post`` sends through; ``None`` (the client) when a proxy is configured."""
+        self._headers = httpx.Headers(headers)
+        self._extensions = {"timeout": timeout.as_dict()}
+        self._urls: dict[str, httpx.URL] = {}
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -82,13 +97,29 @@ class OrttoClient:
         await self.rate.take()
         started = time.perf_counter()  # after the token: the latency is Ortto's, not ours
         try:
-            response = await self._http.post(path, content=body)
+            if self._transport is None:
+                response = await self._http.post(path, content=body)
+                content = response.content
+            else:
+                response = await self._transport.handle_async_request(httpx.Request(
+                    "POST", self._url(path), headers=self._headers, content=body,
+                    extensions=self._extensions))
+                try:
+                    content = await response.aread()
+                finally:
+                    await response.aclose()
         except Exception as exc:  # every failure of the HTTP client is retryable
             raise self._failure(f"POST {path}", exc) from None
         return PostResult(
-            response.status_code, response.headers, response.content,
-            time.perf_counter() - started,
+            response.status_code, response.headers, content, time.perf_counter() - started,
         )
+
+    def _url(self, path: str) -> httpx.URL:
+        url = self._urls.get(path)
+        if url is None:
+            # The URL the client would send to (its base URL joined with the path), once.
+            url = self._urls[path] = self._http.build_request("POST", path).url
+        return url
 
     async def check_key(self) -> None:
         """``GET /me``: raise :class:`AuthenticationError` when the key is refused."""
