@@ -11,7 +11,8 @@ benchmark needs is recorded instead, by :class:`LeanIntake`:
 * the first and last answer that carried items (the span of a delivery);
 * each item's latency, from its ``timestamp`` (the event's, which a benchmark sets to the Kafka
   timestamp when it produces) to the moment the sandbox answers, in a histogram of 1 ms
-  buckets (bounded memory whatever the number of items; percentiles exact to the millisecond).
+  buckets up to ten minutes (bounded memory whatever the number of items; percentiles exact
+  to the millisecond).
 
 Lifecycle: one per :class:`~streamer.sandbox.SandboxState` built with ``intake="lean"``; fed by
 the server under the state's lock; emptied by the state's ``reset``; read back with
@@ -63,7 +64,8 @@ class LeanIntake:
 
     def clear(self) -> None:
         self._seconds: dict[int, list[int]] = {}
-        self._latency = [0] * (_CAP_MS + 1)
+        self._latency: dict[int, int] = {}
+        """Milliseconds -> items: sparse, since latencies cluster (a few thousand keys)."""
         self._measured = 0
         self._unparsed = 0
         self.requests = self.items = self.throttled = 0
@@ -86,7 +88,8 @@ class LeanIntake:
             except ValueError:
                 unparsed += 1
                 continue
-            histogram[min(_CAP_MS, max(0, int(now_ms - then)))] += 1
+            bucket = min(_CAP_MS, max(0, int(now_ms - then)))
+            histogram[bucket] = histogram.get(bucket, 0) + 1
             measured += 1
         self._measured += measured
         self._unparsed += unparsed
@@ -114,10 +117,11 @@ class LeanIntake:
             "unparsed": self._unparsed,
         }
         if self._measured:
-            cumulative = list(accumulate(self._latency))
+            buckets = sorted(self._latency)
+            cumulative = list(accumulate(self._latency[ms] for ms in buckets))
             for name, share in (("p50", 0.5), ("p90", 0.9), ("p99", 0.99), ("max", 1.0)):
                 rank = max(1, math.ceil(share * self._measured))
-                latency[name] = bisect_left(cumulative, rank)
+                latency[name] = buckets[bisect_left(cumulative, rank)]
         return {
             "requests": self.requests,
             "items": self.items,
