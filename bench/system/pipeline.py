@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 
 from streamer.sandbox import IntakeReport, SandboxProcess
-from streamer.testing import KafkaBroker, StreamerProcess
+from streamer.testing import KafkaCluster, StreamerProcess
 
 from .measure import CpuSampler, peak_rss_bytes
 
@@ -110,7 +110,7 @@ def _wait_ready(process: StreamerProcess, port: int, timeout: float = 60.0) -> N
 
 
 def run_streamer(
-    broker: KafkaBroker,
+    broker: KafkaCluster,
     sandbox: SandboxProcess,
     workdir: Path,
     topic: str,
@@ -180,7 +180,7 @@ def run_streamer(
 
 
 def _drain(
-    broker: KafkaBroker,
+    broker: KafkaCluster,
     group: str,
     topic: str,
     wanted: Mapping[int, int],

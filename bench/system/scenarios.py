@@ -18,7 +18,7 @@ from typing import Any
 from prometheus_client.parser import text_string_to_metric_families
 
 from streamer.sandbox import SandboxProcess
-from streamer.testing import KafkaBroker
+from streamer.testing import KafkaCluster
 
 from .events import Records, produce_steadily
 from .pipeline import Run, Setting, run_streamer
@@ -30,7 +30,7 @@ _CEILING = Path(__file__).resolve().with_name("ceiling.py")
 
 @dataclass
 class Bench:
-    broker: KafkaBroker
+    broker: KafkaCluster
     sandbox: SandboxProcess
     workdir: Path
     partitions: int
