@@ -118,7 +118,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                                                        found["filter_ceiling"], orderings[0])
             if "budget" not in args.skip:
                 _say(f"Ortto budget: {args.budget_rps:g} requests/s for {args.seconds:g} s")
-                found["budget"] = scenarios.budget(bench, "sdk-events", args.budget_rps)
+                found["budget"] = scenarios.budget(bench, "sdk-events", args.budget_rps, total)
             if "latency" not in args.skip:
                 rate = first["events_per_s"] / 2
                 _say(f"latency at {rate:,.0f} events/s for {args.seconds:g} s")

@@ -58,6 +58,7 @@ def decoding(values: list[bytes]) -> dict[str, float]:
     sample = values[:5_000]
     figures = {
         "json_bytes_per_event": sum(map(len, sample)) / len(sample),
+        "orjson_loads_cpu_us": _cpu_us(lambda: [orjson.loads(v) for v in sample], len(sample)),
         "json_cpu_us": _cpu_us(lambda: [decode_json(v) for v in sample], len(sample)),
     }
     schema = json.loads(SEGMENT_EVENT_SCHEMA.read_text())

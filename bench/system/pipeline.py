@@ -1,11 +1,14 @@
 """``streamer run`` as the benchmark runs it: child processes with a generated configuration,
 against a topic's backlog (or a topic being written), until every offset is committed.
 
-The clock of a run starts at the sandbox's first answer that carried items (the first request)
+The clock of a run starts when the first process reports its first consumed message (its
+``/metrics``, polled every 20 ms until then, as the ceiling's clock starts at its first message)
 and stops at the poll (every 50 ms, through the AdminClient) that saw the group's committed
-offsets reach the end of every partition. CPU time, the sandbox's and the broker's included,
-is cut out of the samples of :class:`~measure.CpuSampler` over that same window; the peak RSS is
-each process's ``VmHWM`` just before it is stopped.
+offsets reach the end of every partition. (From the sandbox's first answer instead, the first
+window's linger would be left out: a short run, or the filter path, would look faster than the
+ceiling; that rate is kept as ``rate_from_first_request``.) CPU time, the sandbox's and the
+broker's included, is cut out of the samples of :class:`~measure.CpuSampler` over that same
+window; the peak RSS is each process's ``VmHWM`` just before it is stopped.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from streamer.sandbox import IntakeReport, SandboxProcess
 from streamer.testing import KafkaCluster, StreamerProcess
 
 from .measure import CpuSampler, peak_rss_bytes
+
+_CONSUMED = "streamer_consumed_messages_total"
 
 __all__ = ["Run", "Setting", "run_streamer"]
 
@@ -54,6 +59,7 @@ class Run:
     """All cores, whatever ran on them (the neighbours too)."""
     peak_rss: list[int]
     intake: IntakeReport
+    rate_from_first_request: float
     metrics: str = ""
     """The first process's ``/metrics`` text at the end."""
     per_process_cpu_s: list[float] = field(default_factory=list)
@@ -92,6 +98,29 @@ def config(
         "metrics": {"port": metrics_port, "host": "127.0.0.1"},
         "logging": {"format": "json", "level": "WARNING"},
     }
+
+
+def _consumed(port: int) -> float:
+    try:
+        text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=2).text
+    except httpx.HTTPError:
+        return 0.0
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+               if line.startswith(_CONSUMED))
+
+
+def _first_consumed(processes: list[StreamerProcess], ports: list[int], timeout: float) -> float:
+    """The wall-clock time at which a process first reports a consumed message."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for process, port in zip(processes, ports, strict=True):
+            status = process.exited()
+            if status is not None:
+                raise RuntimeError(f"streamer exited with {status}\n{process.log_tail()}")
+            if _consumed(port) > 0:
+                return time.time()
+        time.sleep(0.02)
+    raise TimeoutError(f"streamer consumed nothing within {timeout}s")
 
 
 def _wait_ready(process: StreamerProcess, port: int, timeout: float = 60.0) -> None:
@@ -146,10 +175,13 @@ def run_streamer(
         if broker_process is not None:
             pids["broker"] = broker_process.pid
         with CpuSampler(pids, trees=frozenset({"broker"})) as sampler:
+            consumed_at: float | None = None
             if while_ready is not None:
                 for process, port in zip(processes, ports, strict=True):
                     _wait_ready(process, port)
                 while_ready()
+            else:
+                consumed_at = _first_consumed(processes, ports, timeout)
             wanted = dict(ends if ends is not None else broker.end_offsets(topic))
             end = _drain(broker, group, topic, wanted, processes, sandbox, stop_after, timeout)
             peaks = [peak_rss_bytes(p.pid) for p in processes if p.pid is not None]
@@ -162,7 +194,8 @@ def run_streamer(
         for process in processes:
             if process.running:
                 process.terminate()
-    start = intake["first_answer"] or end
+    first_answer = intake["first_answer"] or end
+    start = first_answer if consumed_at is None or stop_after is not None else consumed_at
     events = intake["items"] if stop_after is not None else sum(wanted.values())
     per_process = [sampler.between(f"streamer-{n}", start, end) for n in range(len(processes))]
     return Run(
@@ -174,6 +207,7 @@ def run_streamer(
         machine_cpu_s=sampler.between("machine", start, end),
         peak_rss=peaks,
         intake=intake,
+        rate_from_first_request=events / (end - first_answer) if end > first_answer else 0.0,
         metrics=metrics,
         per_process_cpu_s=per_process,
     )

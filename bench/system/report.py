@@ -84,7 +84,9 @@ def _details(scenarios: dict[str, Any]) -> list[str]:
         lines.append(f"Ortto budget {budget['rps']:g} req/s: {_fmt(budget['items_per_s'])} "
                      f"items/s = {budget['vs_budget']:.2f} of {budget['rps']:g} x 500, "
                      f"{budget['throttled']} 429s, {budget['items_per_request']:.0f} "
-                     f"items/request over {budget['seconds']} s")
+                     f"items/request over {budget['seconds']} s"
+                     + (" (the backlog ran out: use more --events)"
+                        if budget["backlog_drained"] else ""))
     latency = scenarios.get("latency")
     if latency:
         lines.append(f"latency at {_fmt(latency['rate'])} events/s (half the e2e rate): p50 "
@@ -98,7 +100,8 @@ def _details(scenarios: dict[str, Any]) -> list[str]:
     stages = scenarios.get("stages")
     if stages:
         lines.append(
-            f"stages alone (CPU/event): decode JSON {stages['json_cpu_us']:.2f} us "
+            f"stages alone (CPU/event): orjson.loads {stages['orjson_loads_cpu_us']:.2f} us, "
+            f"decode_json {stages['json_cpu_us']:.2f} us "
             f"({stages['json_bytes_per_event']:.0f} B), schemaless Avro "
             f"{stages['avro_schemaless_cpu_us']:.2f} us ({stages['avro_bytes_per_event']:.0f} B), "
             f"route + serialise {stages['route_and_serialise_cpu_us']:.2f} us")
