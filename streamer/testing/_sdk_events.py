@@ -304,4 +304,9 @@ def sdk_records(
 ) -> list[tuple[bytes, bytes]]:
     """``n`` events rendered as Kafka records ``(key, JSON value)``, as :func:`sdk_events`."""
     dumps = orjson.dumps
-    return [(key, dumps(event)) for key, event in sdk_events(n, seed=seed, mix=mix, users=users)]
+    # orjson's bytes keep the capacity its writer grew to (about 5 KB for a 1 KB event):
+    # a copy holds exactly the value, a fifth of the memory over a million records.
+    return [
+        (key, memoryview(dumps(event)).tobytes())
+        for key, event in sdk_events(n, seed=seed, mix=mix, users=users)
+    ]
