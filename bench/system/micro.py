@@ -34,6 +34,7 @@ __all__ = ["decoding", "mapping", "segment_engine"]
 def _cpu_us(work: Callable[[], object], count: int, runs: int = 5) -> float:
     """Median CPU microseconds per item of ``work`` over ``count`` items."""
     timings = []
+    work()  # a first run warms the allocator's arenas: the first stage measured paid for them
     for _ in range(runs):
         gc.collect()
         started = time.process_time()
