@@ -41,7 +41,7 @@ sys.path.insert(0, str(_ROOT))
 from bench.system import micro, scenarios  # noqa: E402
 from bench.system.events import produce, records  # noqa: E402
 from bench.system.pipeline import API_KEY  # noqa: E402
-from bench.system.report import machine, print_table, write_json  # noqa: E402
+from bench.system.report import machine, markdown, print_table, write_json  # noqa: E402
 from streamer.sandbox import SandboxProcess  # noqa: E402
 from streamer.testing import start_local_broker  # noqa: E402
 
@@ -62,6 +62,8 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--skip", action="append", default=[],
                         choices=("filter", "budget", "latency", "scale_out", "stages", "segment"),
                         help="leave a scenario out (repeatable)")
+    parser.add_argument("--markdown", type=Path,
+                        help="also write the README's table of this run to this file")
     parser.add_argument("--json", type=Path, default=_ROOT / ".bench" / "system.json",
                         help="where to write the figures (default .bench/system.json)")
     args = parser.parse_args(argv)
@@ -142,6 +144,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     print()
     print_table(results)
     write_json(results, args.json)
+    if args.markdown is not None:
+        args.markdown.write_text(markdown(results) + "\n")
     print(f"\nfigures written to {args.json} ({results['wall_seconds']:.0f} s in all)")
     return results
 

@@ -121,3 +121,32 @@ def _details(scenarios: dict[str, Any]) -> list[str]:
 def write_json(results: dict[str, Any], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(results, indent=2, default=str) + "\n")
+
+
+def markdown(results: dict[str, Any]) -> str:
+    """The README's performance table of one run (``bench_system.py --markdown PATH``)."""
+    found = results["scenarios"]
+    ceiling = found["ceiling"]
+    rows = [("the ceiling: bare confluent-kafka consumer + `orjson.loads`",
+             f"{ceiling['cpu_us_per_event']:.1f} µs", "1.00x", f"{ceiling['events_per_s']:,.0f}")]
+
+    def e2e(name: str, run: dict[str, Any], against: dict[str, Any]) -> None:
+        rows.append((
+            f"{name} (sandbox {run['sandbox_cpu_us_per_event']:.1f} µs/event; peak RSS "
+            f"{_fmt(run['peak_rss_mb'], '.0f')} MB)",
+            f"{run['cpu_us_per_event']:.1f} µs ({run['cpu_vs_ceiling']:.2f}x)",
+            f"{run['rate_vs_ceiling']:.2f}x",
+            f"{run['events_per_s']:,.0f} (ceiling {against['events_per_s']:,.0f})",
+        ))
+
+    for key, run in found.items():
+        if key.startswith("end_to_end"):
+            e2e(f"streamer end to end, ordering {run['ordering']}", run, ceiling)
+    if "filter" in found:
+        e2e("filter path: 95% page/screen, 5% track", found["filter"], found["filter_ceiling"])
+    if "scale_out" in found:
+        e2e("scale-out: 2 processes in one group", found["scale_out"], ceiling)
+    lines = ["| scenario | CPU per event (x ceiling) | rate (x ceiling) | events/s |",
+             "| --- | --- | --- | --- |"]
+    lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
+    return "\n".join(lines) + "\n\n" + "\n".join(f"- {line}" for line in _details(found)[:5])
