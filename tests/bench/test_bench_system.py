@@ -12,6 +12,7 @@ import uuid
 from pathlib import Path
 
 import orjson
+import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
@@ -19,6 +20,7 @@ from bench.system import scenarios
 from bench.system.events import produce, stamped
 from bench.system.measure import CpuSampler
 from bench.system.pipeline import API_KEY
+from bench.system.report import markdown, print_table
 from streamer.sandbox import SandboxProcess
 from streamer.testing import KafkaCluster, sdk_records
 
@@ -43,7 +45,9 @@ def test_the_sampler_cuts_a_child_s_cpu_out_of_a_window() -> None:
     assert sampler.between("machine", start, end) >= used - 0.05
 
 
-def test_a_small_run_delivers_every_event_once(kafka_broker: KafkaCluster, tmp_path: Path) -> None:
+def test_a_small_run_delivers_every_event_once(
+    kafka_broker: KafkaCluster, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     topic = f"bench-{uuid.uuid4().hex[:8]}"
     total = produce(kafka_broker, topic, sdk_records(2_000, seed=3), 2)
     kafka_broker.create_topic(f"{topic}.dlq", 1)
@@ -59,3 +63,22 @@ def test_a_small_run_delivers_every_event_once(kafka_broker: KafkaCluster, tmp_p
     assert run["cpu_us_per_event"] > 0 and run["rate_vs_ceiling"] > 0
     assert run["peak_rss_mb"][0] > 10
     assert run["ordering"] == "default (key not set)"
+    # The table and the README's markdown of these figures.
+    results = {"scenarios": {"ceiling": ceiling, "end_to_end": run}}
+    print_table(results)
+    table = capsys.readouterr().out
+    assert "ceiling (bare consumer" in table and "streamer e2e, ordering default" in table
+    assert f"{run['delivered_items']:,} items" in table
+    assert f"({run['cpu_vs_ceiling']:.2f}x)" in markdown(results)
+
+
+def test_delivery_ordering_is_set_only_when_asked() -> None:
+    from bench.system.pipeline import Setting, config
+    from streamer.config import parse_config
+
+    default = config("127.0.0.1:9092", "t", "g", "http://127.0.0.1:1/v1", 0, Setting())
+    assert "ordering" not in default["delivery"]
+    parse_config(default, environ={})  # the generated configuration is valid as it stands
+    chosen = config("127.0.0.1:9092", "t", "g", "http://127.0.0.1:1/v1", 0,
+                    Setting(ordering="none", rate_per_s=20))
+    assert chosen["delivery"] == {"ordering": "none", "rate_per_s": 20}
