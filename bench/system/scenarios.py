@@ -8,6 +8,7 @@ swing with the neighbours' load while CPU per event and same-run ratios hold.
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -176,14 +177,15 @@ def scale_out(
     figures["other_cores_busy"] = max(0.0, others)
     figures["limit"] = (
         f"the machine's {_cores()} cores were {busy / _cores():.0%} busy: streamer "
-        f"{figures['streamer_cores_busy']:.2f} cores, sandbox {figures['sandbox_cores_busy']:.2f}, "
+        f"{figures['streamer_cores_busy']:.2f} cores ("
+        + " + ".join(f"{c:.2f}" for c in figures["per_process_cores_busy"])
+        + f"), sandbox {figures['sandbox_cores_busy']:.2f}, "
         f"broker {run.broker_cpu_s / run.seconds:.2f}, everything else {max(0.0, others):.2f}"
-        + (" (CPU-bound: a second process adds no core)" if busy > 0.9 * _cores() else "")
+        + (" (CPU-bound: no core was idle for the second process)"
+           if busy > 0.9 * _cores() else "")
     )
     return figures
 
 
 def _cores() -> int:
-    import os
-
     return os.cpu_count() or 1
