@@ -49,6 +49,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="keep item bodies for read-back, or only de-duplication keys (benchmarks)",
     )
     parser.add_argument(
+        "--intake",
+        choices=("full", "lean"),
+        default="full",
+        help="full: validate and store every item; lean (benchmarks): count the items, answer "
+        "all-accepted, record latencies (GET /_sandbox/intake); faults still apply",
+    )
+    parser.add_argument(
         "--max-items", type=int, default=500, help="most items a request may carry (else 413)"
     )
     parser.add_argument(
@@ -96,6 +103,7 @@ def main(args: argparse.Namespace) -> int:
         max_body_bytes=args.max_body_bytes,
         partial_status=args.partial_status,
         log_size=args.log_size,
+        intake=args.intake,
     )
     server = SandboxServer(state, host=args.host, port=args.port)
     try:
@@ -133,7 +141,8 @@ async def _serve(server: SandboxServer) -> None:
         print(
             f"streamer sandbox: serving {server.url} (control: {server.root_url}/_sandbox/); "
             f"accepting {keys}; ban {'on' if state.ban_enabled else 'off'}; "
-            f"{rules} fault rule(s); retain {state.store.retain}",
+            f"{rules} fault rule(s); retain {state.store.retain}; "
+            f"intake {'full' if state.lean is None else 'lean'}",
             file=sys.stderr,
             flush=True,
         )

@@ -7,8 +7,10 @@ per-item validation that names the field; de-duplication of activities on ``mess
 ``timestamp``; Ortto's ban of callers that make 15 bad requests within 15 seconds (on by
 default, ``ban=False`` / ``--no-ban`` turns it off); fault injection by rate and schedule
 (item errors, 5xx, 429 with ``Retry-After`` and ``try-in-seconds``, delays, hangs, dropped
-connections, keys that go bad); requests held open until released; and read-back of all of it
-from Python (:class:`SandboxState`) or over HTTP (``/_sandbox/``, :class:`SandboxClient`).
+connections, keys that go bad); requests held open until released; a lean intake for
+benchmarks (items counted and answered, not validated nor stored, latencies recorded); and
+read-back of all of it from Python (:class:`SandboxState`) or over HTTP (``/_sandbox/``,
+:class:`SandboxClient`).
 
 Three ways to run it:
 
@@ -20,6 +22,7 @@ Three ways to run it:
 from ._client import SandboxClient
 from ._faults import FaultPlan, FaultRule, load_fault_plan
 from ._gate import BanPolicy
+from ._lean import Intake, IntakeReport
 from ._process import SandboxProcess
 from ._server import SandboxServer
 from ._state import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_ITEMS, SandboxState
@@ -34,6 +37,8 @@ __all__ = [
     "FaultPlan",
     "FaultRule",
     "HeldView",
+    "Intake",
+    "IntakeReport",
     "RequestRecord",
     "SandboxClient",
     "SandboxProcess",

@@ -17,6 +17,7 @@ from typing import Any, cast
 import httpx
 
 from ._faults import FaultPlan
+from ._lean import IntakeReport
 from ._types import HeldView, RequestRecord, SandboxStats
 
 __all__ = ["SandboxClient"]
@@ -75,6 +76,10 @@ class SandboxClient:
 
     def stats(self) -> SandboxStats:
         return cast(SandboxStats, self._call("GET", "/stats"))
+
+    def intake(self) -> IntakeReport:
+        """What the lean intake recorded (HTTPStatusError 400 with the full intake)."""
+        return cast(IntakeReport, self._call("GET", "/intake"))
 
     def activities(
         self, *, offset: int = 0, limit: int | None = None, **filters: str

@@ -12,6 +12,7 @@ GET  /_sandbox/profiles     ``{"total", "profiles": {identity: profile}}`` (the 
 GET  /_sandbox/audiences    ``{"audiences": [{"id", "name", "members"}]}``
 POST /_sandbox/audiences    ``{"name"}`` -> ``{"id", "name"}`` (find or create, as /v1 does)
 GET  /_sandbox/requests     ``{"requests": [...]}`` the request log; ``?limit=N`` the last N
+GET  /_sandbox/intake       what the lean intake recorded (``IntakeReport``); 400 with the full
 GET  /_sandbox/faults       the plan's rules with ``fired`` and ``remaining``
 POST /_sandbox/faults       a plan ``{"seed", "rules": [...]}`` (or a list of rules) replaces the
                             current one; its schedule starts now. 400 names what is invalid
@@ -126,6 +127,12 @@ class _Control:
         log = self.state.requests
         limit = _int_param(request, "limit", None)
         return _json({"requests": log if limit is None else log[-limit:] if limit else []})
+
+    async def intake(self, request: web.Request) -> web.Response:
+        report = self.state.intake_report()
+        if report is None:
+            raise _BadControl("the sandbox runs the full intake: start it with intake lean")
+        return _json(report)
 
     async def faults(self, request: web.Request) -> web.Response:
         return _json({"rules": self.state.faults.describe()})
@@ -262,6 +269,7 @@ def add_control_routes(app: web.Application, state: SandboxState) -> None:
             web.get("/audiences", control.audiences),
             web.post("/audiences", control.create_audience),
             web.get("/requests", control.requests),
+            web.get("/intake", control.intake),
             web.get("/faults", control.faults),
             web.post("/faults", control.set_faults),
             web.delete("/faults", control.clear_faults),

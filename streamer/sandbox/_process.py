@@ -29,6 +29,7 @@ import orjson
 
 from ._client import SandboxClient, root_of
 from ._faults import FaultPlan
+from ._lean import Intake
 from ._store import Retain
 
 __all__ = ["SandboxProcess"]
@@ -46,6 +47,7 @@ class SandboxProcess:
         faults: FaultPlan | Mapping[str, Any] | list[Any] | str | os.PathLike[str] | None = None,
         ban: bool = True,
         retain: Retain = "items",
+        intake: Intake = "full",
         host: str = "127.0.0.1",
         port: int = 0,
         extra_args: Sequence[str] = (),
@@ -56,6 +58,7 @@ class SandboxProcess:
         self._faults = faults
         self._ban = ban
         self._retain = retain
+        self._intake = intake
         self._host = host
         self._port = port
         self._extra_args = list(extra_args)
@@ -89,7 +92,8 @@ class SandboxProcess:
         return None if self._process is None else self._process.pid
 
     def _arguments(self) -> list[str]:
-        arguments = ["--host", self._host, "--port", str(self._port), "--retain", self._retain]
+        arguments = ["--host", self._host, "--port", str(self._port), "--retain", self._retain,
+                     "--intake", self._intake]
         arguments.append("--ban" if self._ban else "--no-ban")
         for key in self._api_keys or ():
             arguments += ["--api-key", key]

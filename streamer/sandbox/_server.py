@@ -12,7 +12,8 @@ Life of one contract request (``/v1/identify``, ``/v1/track``, ``/v1/me``,
    or ``max_body_bytes`` bytes -> 413; each item is validated (400 per item naming the field),
    item faults are drawn, the accepted items are stored (see ``_store.py``). A batch whose
    items share one key set is first checked as a whole (``_batch.py``); only a batch that
-   fails that check, or meets an item fault rule, is walked item by item;
+   fails that check, or meets an item fault rule, is walked item by item. With the lean intake
+   (``_lean.py``, for benchmarks) items are only counted and their latencies taken;
 6. the answer: 200 (``partial_status`` when some item failed) with ``{"errors": [...]}``.
 
 Whole-request 400/401/403/404/405/413 answers count as bad requests towards the ban.
@@ -363,7 +364,8 @@ class SandboxServer:
             raise _Bad(400, "bad-request", "body must be a JSON array of items")
         if len(body) > state.max_items:
             raise _Bad(413, "too-large", f"{len(body)} items: at most {state.max_items} a request")
-        errors = state.ingest(endpoint, body, raw)
+        lean = state.lean is not None
+        errors = state.ingest_lean(endpoint, body) if lean else state.ingest(endpoint, body, raw)
         if not errors:
             return _no_errors(), len(body), 0
         return json_response({"errors": errors}, state.partial_status), len(body), len(errors)

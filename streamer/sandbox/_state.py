@@ -7,7 +7,8 @@ configures it from its own thread (``SandboxServer.run_in_thread``) or coroutine
 per item), and every read-back returns a copy, so a reader never sees a list change under it.
 
 Lifecycle: built once with its start-up configuration (accepted keys, ban policy, initial fault
-plan, retention, limits); changed at run time through the methods below or the HTTP control API;
+plan, retention, limits, intake: ``full`` or the benchmarks' ``lean``, see ``_lean.py``);
+changed at run time through the methods below or the HTTP control API;
 :meth:`SandboxState.reset` goes back to the start-up configuration and forgets what was received,
 except the audiences (a client caches audience ids for as long as it runs; pass
 ``audiences=True`` to forget them too).
@@ -24,6 +25,7 @@ from typing import Any, Literal
 from ._batch import verdict
 from ._faults import ENDPOINTS, FaultPlan, FaultRule, FaultSchedule
 from ._gate import BanPolicy, Bans, Holds, KeyRing
+from ._lean import Intake, IntakeReport, LeanIntake
 from ._store import Retain, SandboxStore
 from ._types import EndpointStats, RequestRecord, SandboxStats
 from ._validate import check_activity, check_contact
@@ -71,6 +73,7 @@ class SandboxState:
         partial_status: Literal[200, 207] = 200,
         log_size: int = 1000,
         clock: Callable[[], float] = time.monotonic,
+        intake: Intake = "full",
     ) -> None:
         self._lock = threading.Lock()
         self.clock = clock
@@ -89,6 +92,8 @@ class SandboxState:
         self.partial_status: int = partial_status
         """HTTP status of an answer that lists item errors: 200 (Ortto's usual) or 207."""
         self.log: deque[RequestRecord] = deque(maxlen=log_size)
+        self.lean = LeanIntake(time.time) if intake == "lean" else None
+        """The benchmark's intake (``_lean.py``): items counted, neither validated nor stored."""
         self._reset_counters()
 
     def _reset_counters(self) -> None:
@@ -96,6 +101,8 @@ class SandboxState:
         self.bad_requests = 0
         self._sequence = 0
         self.started_at = time.time()
+        if self.lean is not None:
+            self.lean.clear()
 
     # -- configuration ------------------------------------------------------------------------
 
@@ -186,6 +193,8 @@ class SandboxState:
         with self._lock:
             statuses = self.counters[endpoint].statuses
             statuses[key] = statuses.get(key, 0) + 1
+            if self.lean is not None:
+                self.lean.answered(status, items - errors)
             self._sequence += 1
             self.log.append(
                 {
@@ -226,6 +235,34 @@ class SandboxState:
                     counters.duplicates += duplicates
                 return []
         return self._ingest_items(endpoint, items, rules)
+
+    def ingest_lean(self, endpoint: str, items: list[Any]) -> list[dict[str, Any]]:
+        """The lean intake's ``ingest``: item faults drawn, latencies taken, nothing checked
+        nor stored; the ``errors`` of the answer."""
+        assert self.lean is not None
+        schedule = self.faults
+        rules = schedule.item_rules(endpoint)
+        errors: list[dict[str, Any]] = []
+        if rules:
+            for index, item in enumerate(items):
+                rule = schedule.draw(rules, item)
+                if rule is not None:
+                    errors.append({"status": rule.effective_status,
+                                   "message": rule.effective_message, "index": index})
+        with self._lock:
+            self.lean.take(items)
+            counters = self.counters[endpoint]
+            counters.items += len(items)
+            counters.accepted += len(items) - len(errors)
+            counters.rejected += len(errors)
+        return errors
+
+    def intake_report(self) -> IntakeReport | None:
+        """What the lean intake recorded; None with the full intake."""
+        if self.lean is None:
+            return None
+        with self._lock:
+            return self.lean.report()
 
     def _ingest_items(
         self, endpoint: str, items: list[Any], rules: Sequence[FaultRule]
@@ -337,5 +374,6 @@ class SandboxState:
                 "bans": self.bans.total,
                 "ban_enabled": self.bans.policy.enabled,
                 "retain": store.retain,
+                "intake": "full" if self.lean is None else "lean",
                 "faults": self.faults.describe(),
             }

@@ -65,6 +65,8 @@ class SandboxStats(TypedDict):
     bans: int
     ban_enabled: bool
     retain: str
+    intake: str
+    """``full`` (validated, stored) or ``lean`` (counted only: see ``_lean.py``)."""
     faults: list[dict[str, Any]]
 
 

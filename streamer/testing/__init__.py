@@ -10,7 +10,9 @@ chart (``ensure_chart_tools``: helm, kubeconform, promtool, schemas, models);
 Avro tests; ``python -m streamer.testing fetch-registry`` pre-fetches it.
 
 Also shipped for tests of your own deployment: ``FakeClock`` (a controllable clock),
-``sample_events`` and ``poison_values`` (Segment events, good and bad), and ``StreamerProcess``
+``sample_events`` and ``poison_values`` (Segment events, good and bad), ``sdk_events`` and
+``sdk_records`` (events shaped like Segment's libraries send, about 1 KB each, for benchmarks),
+``StreamerProcess``
 (``streamer run`` in a child process, to be killed and restarted), and ``TopicTail`` (a topic
 read back many times, each read catching up from where the last one stopped).
 """
@@ -27,6 +29,7 @@ from streamer.testing._fakes import FakeMessage, poison_values, sample_events
 from streamer.testing._jars import KAFKA_VERSION, ensure_kafka_jars, kafka_cache_dir
 from streamer.testing._process import StreamerProcess
 from streamer.testing._registry import APICURIO_VERSION, SchemaRegistry, ensure_registry_app
+from streamer.testing._sdk_events import SDK_MIXES, sdk_events, sdk_records
 from streamer.testing._tail import TopicTail
 from streamer.testing._tools import KUBERNETES_VERSION, ChartTools, ensure_chart_tools
 
@@ -35,6 +38,7 @@ __all__ = [
     "DEFAULT_JVM_OPTIONS",
     "KAFKA_VERSION",
     "KUBERNETES_VERSION",
+    "SDK_MIXES",
     "SEGMENT_EVENT_SCHEMA",
     "ChartTools",
     "ConsumedMessage",
@@ -54,6 +58,8 @@ __all__ = [
     "poison_values",
     "sample_events",
     "schemaless_avro",
+    "sdk_events",
+    "sdk_records",
     "segment_avro_datum",
     "start_local_broker",
 ]

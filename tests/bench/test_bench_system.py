@@ -1,0 +1,84 @@
+"""The whole-system benchmark's pieces: the timestamp stamping of the latency scenario, the CPU
+sampler, and one small run of the ceiling and of streamer end to end against the session's
+broker and a lean sandbox (every event delivered once, nothing dead-lettered). Nothing here
+asserts a speed."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import orjson
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from bench.system import scenarios
+from bench.system.events import produce, stamped
+from bench.system.measure import CpuSampler
+from bench.system.pipeline import API_KEY
+from bench.system.report import markdown, print_table
+from streamer.sandbox import SandboxProcess
+from streamer.testing import KafkaCluster, sdk_records
+
+
+def test_stamped_replaces_only_the_top_level_timestamp() -> None:
+    for _, value in sdk_records(50, seed=2):
+        before = orjson.loads(value)
+        after = orjson.loads(stamped(value, b"2030-01-02T03:04:05.678Z"))
+        assert after["timestamp"] == "2030-01-02T03:04:05.678Z"
+        assert {**after, "timestamp": before["timestamp"]} == before
+
+
+def test_the_sampler_cuts_a_child_s_cpu_out_of_a_window() -> None:
+    burn = "import time\nwhile time.process_time() < 0.3:\n    pass\n"
+    child = subprocess.Popen([sys.executable, "-c", burn])
+    with CpuSampler({"child": child.pid}, interval=0.01) as sampler:
+        child.wait(60)
+    start, end = time.time() - 3600, time.time() + 1
+    used = sampler.between("child", start, end)
+    assert 0.25 <= used <= 2.0  # interpreter start-up included
+    assert sampler.between("child", end, end + 5) == 0
+    assert sampler.between("machine", start, end) >= used - 0.05
+
+
+def test_a_small_run_delivers_every_event_once(
+    kafka_broker: KafkaCluster, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    topic = f"bench-{uuid.uuid4().hex[:8]}"
+    total = produce(kafka_broker, topic, sdk_records(2_000, seed=3), 2)
+    kafka_broker.create_topic(f"{topic}.dlq", 1)
+    with SandboxProcess(api_keys=[API_KEY], ban=False, retain="keys", intake="lean") as sandbox:
+        bench = scenarios.Bench(kafka_broker, sandbox, tmp_path, partitions=2, seconds=2)
+        ceiling = scenarios.ceiling(bench, topic, total, runs=1)
+        run = scenarios.end_to_end(bench, topic, ceiling, ordering=None)
+    assert total == 2_000
+    assert ceiling["runs"][0]["events"] == total and ceiling["cpu_us_per_event"] > 0
+    assert run["events"] == total
+    assert run["delivered_items"] == total
+    assert run["dead_letters"] == 0 and run["throttled"] == 0
+    assert run["cpu_us_per_event"] > 0 and run["rate_vs_ceiling"] > 0
+    assert run["peak_rss_mb"][0] > 10
+    assert run["ordering"] == "default (key not set)"
+    # The table and the README's markdown of these figures.
+    results = {"scenarios": {"ceiling": ceiling, "end_to_end": run}}
+    print_table(results)
+    table = capsys.readouterr().out
+    assert "ceiling (bare consumer" in table and "streamer e2e, ordering default" in table
+    assert f"{run['delivered_items']:,} items" in table
+    assert f"({run['cpu_vs_ceiling']:.2f}x)" in markdown(results)
+
+
+def test_delivery_ordering_is_set_only_when_asked() -> None:
+    from bench.system.pipeline import Setting, config
+    from streamer.config import parse_config
+
+    default = config("127.0.0.1:9092", "t", "g", "http://127.0.0.1:1/v1", 0, Setting())
+    assert "ordering" not in default["delivery"]
+    parse_config(default, environ={})  # the generated configuration is valid as it stands
+    chosen = config("127.0.0.1:9092", "t", "g", "http://127.0.0.1:1/v1", 0,
+                    Setting(ordering="none", rate_per_s=20))
+    assert chosen["delivery"] == {"ordering": "none", "rate_per_s": 20}
