@@ -5,7 +5,8 @@ serialise, register with the offset tracker, window in the batcher; then, per cl
 bookkeeping of Ortto's "all accepted" answer (settle tickets, counters, latency histograms),
 and the commit computation. Messages are ``streamer.testing.FakeMessage`` over the same sample
 events the tests use (``--shape sample``) or over ~1 KB events shaped as Segment's libraries
-send them (``--shape sdk``, the default; see ``_sdk_events.py``), 50/50 identify/track. Prints
+send them (``--shape sdk``, the default; ``streamer.testing.sdk_events``), 50/50
+identify/track. Prints
 each run's messages/s and the CPU time per message (of this process: on a shared machine, time
 spent waiting for a core is not ours), and the median.
 
@@ -43,7 +44,7 @@ from streamer.source import decode_json
 from streamer.testing import FakeMessage, sample_events
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _sdk_events import sdk_events
+from streamer.testing import sdk_events
 
 
 class _NoDeadLetters:
@@ -59,7 +60,7 @@ def _messages(
     count: int, shape: str, partitions: int = 4, run: int = 250
 ) -> list[FakeMessage]:
     """Runs of ``run`` messages per partition, round robin: the shape of consumed fetches."""
-    events = (sdk_events(count, seed=3) if shape == "sdk"
+    events = ((e for _key, e in sdk_events(count, seed=3)) if shape == "sdk"
               else sample_events(count, seed=3, page_share=0.0))
     values = [orjson.dumps(e) for e in events]
     offsets = [0] * partitions

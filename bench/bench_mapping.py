@@ -4,7 +4,8 @@ Run: ``python bench/bench_mapping.py [--events N] [--runs R]``.
 
 It builds realistic identify and track events (half of each: traits, properties, a context with
 ip, app, library, userAgent, page, device, ...; ``--shape sdk``, the default: about 1 KB each,
-as Segment's libraries send them, see ``_sdk_events.py``; ``--shape rich``: the events written
+as Segment's libraries send them, ``streamer.testing.sdk_events``; ``--shape rich``: the
+events written
 below), then times, per run, the stages of the hot path
 on every event:
 
@@ -46,7 +47,7 @@ from streamer.mapping import compile_mapping, compile_trigger
 from streamer.routing import Accepted, compile_router
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _sdk_events import sdk_events
+from streamer.testing import sdk_events
 
 TARGET = 150_000
 
@@ -133,7 +134,7 @@ def _track(rng: random.Random, n: int) -> dict[str, Any]:
 
 def build_events(count: int, seed: int = 7, shape: str = "sdk") -> list[dict[str, Any]]:
     if shape == "sdk":
-        return list(sdk_events(count, seed=seed))
+        return [e for _key, e in sdk_events(count, seed=seed)]
     rng = random.Random(seed)
     return [(_identify if n % 2 == 0 else _track)(rng, n) for n in range(count)]
 

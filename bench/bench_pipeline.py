@@ -2,7 +2,8 @@
 
 Starts a local Kafka broker and the Ortto sandbox in a child process (retaining only its
 de-duplication keys), produces Segment events (50/50 identify/track; ``--shape sdk``, the
-default: about 1 KB each, as Segment's libraries send them, see ``_sdk_events.py``; ``--shape
+default: about 1 KB each, as Segment's libraries send them, ``streamer.testing.sdk_events``;
+``--shape
 sample``: the smaller ``streamer.testing.sample_events``) to a topic, then, alternating, for
 each run:
 
@@ -42,7 +43,7 @@ from streamer.sandbox import SandboxProcess
 from streamer.testing import KafkaBroker, sample_events, start_local_broker
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _sdk_events import sdk_events
+from streamer.testing import sdk_events
 
 API_KEY = "pau-bench"
 
@@ -50,7 +51,7 @@ API_KEY = "pau-bench"
 def produce(
     broker: KafkaBroker, topic: str, events: int, shape: str
 ) -> tuple[dict[int, int], float]:
-    generated = (sdk_events(events, seed=1) if shape == "sdk"
+    generated = ((e for _key, e in sdk_events(events, seed=1)) if shape == "sdk"
                  else sample_events(events, seed=1, page_share=0.0))
     values = [orjson.dumps(e) for e in generated]
     chunk = 20_000

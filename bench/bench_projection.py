@@ -1,6 +1,6 @@
 """Full against projected JSON decoding on ~1 KB SDK-shaped events, alone and with routing.
 
-The events come from ``bench/sdk_events.py`` (what Segment's libraries send: the whole
+The events come from ``streamer.testing.sdk_events`` (what Segment's libraries send: the whole
 ``context``, timestamps, ``integrations``, UUIDs; 50/50 identify/track). Measured, in CPU time
 of this process, each run taking every variant in turn (the neighbours' load hits them alike):
 
@@ -37,10 +37,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from projection.decoder import _typed, projected_decoder
 from projection.reads import event_reads
-from sdk_events import sdk_events
 
 from streamer.routing import compile_router
 from streamer.source import decode_json
+from streamer.testing import sdk_events
 
 
 def main() -> None:
@@ -50,7 +50,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
 
-    values = [orjson.dumps(e) for e in sdk_events(args.events)]
+    values = [orjson.dumps(e) for _key, e in sdk_events(args.events)]
     reads = event_reads(None)
     assert reads is not None
     projected = projected_decoder(reads)
