@@ -130,7 +130,10 @@ class Dispatcher:
                 kind = type(outcome)
                 if kind is Accepted:
                     try:
-                        item = dumps(outcome.item)
+                        # A copy of exact size: orjson's bytes keep their 4 KB buffer (3.13:
+                        # 4,097 bytes held for a 192-byte item, tracemalloc), and items wait
+                        # in windows, in flight and held for ordering by the ten thousand.
+                        item = memoryview(dumps(outcome.item)).tobytes()
                     except TypeError as exc:
                         self._reject(message, ticket, self._rejection(
                             outcome.route, 400, f"item cannot be serialised: {exc}",
