@@ -123,12 +123,15 @@ class BackPressure:
 
 
 class _Windows:
-    """Items in open windows (and closed ones not yet handed over), with their JSON bytes."""
+    """Items in open windows (and closed ones not yet handed over), with their JSON bytes.
+    Each reading of the bytes also keeps the mean size of an item (for :class:`_InFlight`)."""
 
-    __slots__ = ("_batcher",)
+    __slots__ = ("_batcher", "item_bytes")
 
     def __init__(self, batcher: Batcher) -> None:
         self._batcher = batcher
+        self.item_bytes = 0.0
+        """The mean bytes of one item in the windows, as last seen with any item in them."""
 
     @property
     def held_items(self) -> int:
@@ -138,27 +141,25 @@ class _Windows:
     def held_bytes(self) -> int:
         batcher = self._batcher
         windows: list[Batch] = [*batcher.windows().values(), *batcher.ready]
-        return sum(w.nbytes for w in windows)
-
-    def item_bytes(self) -> float | None:
-        """The mean bytes of one item in the windows now (``None`` when they are empty)."""
-        batcher = self._batcher
-        windows: list[Batch] = [*batcher.windows().values(), *batcher.ready]
-        items = sum(len(w) for w in windows)
-        return sum(w.nbytes for w in windows) / items if items else None
+        items = nbytes = 0
+        for window in windows:
+            items += len(window)
+            nbytes += window.nbytes
+        if items:
+            self.item_bytes = nbytes / items
+        return nbytes
 
 
 class _InFlight:
     """Items handed to the sender and not yet reported (in a request, waiting for a place or
     a retry). Their bytes are estimated: items times the mean item size last seen in the
-    windows (the sender counts items only)."""
+    windows (the sender counts items only); read after the windows."""
 
-    __slots__ = ("_item_bytes", "_sender", "_windows")
+    __slots__ = ("_sender", "_windows")
 
     def __init__(self, sender: Sender, windows: _Windows) -> None:
         self._sender = sender
         self._windows = windows
-        self._item_bytes = 0.0
 
     @property
     def held_items(self) -> int:
@@ -166,13 +167,7 @@ class _InFlight:
 
     @property
     def held_bytes(self) -> int:
-        items = self._sender.in_flight_items
-        if not items:
-            return 0
-        seen = self._windows.item_bytes()
-        if seen is not None:
-            self._item_bytes = seen
-        return int(items * self._item_bytes)
+        return int(self._sender.in_flight_items * self._windows.item_bytes)
 
 
 def pipeline_holders(
