@@ -126,13 +126,13 @@ def test_a_seek_backwards_forgets_the_bytes_of_the_old_epoch() -> None:
 
 # (max_pending_bytes, consumer properties, expected queue KiB, fetch bytes)
 PREFETCH = [
-    ("default", 64 << 20, {}, 16_384, 8 << 20),
-    ("small: fetch floor at message.max.bytes", 4 << 20, {}, 1_024, 1_000_000),
-    ("the minimum", 1 << 20, {}, 256, 1_000_000),
-    ("large", 1 << 30, {}, 262_144, 128 << 20),
-    ("the user's queue wins", 64 << 20, {"queued.max.messages.kbytes": "2048"}, 2_048, 8 << 20),
-    ("the user's fetch wins", 64 << 20, {"fetch.max.bytes": 2_000_000}, 16_384, 2_000_000),
-    ("message.max.bytes raises the fetch", 4 << 20, {"message.max.bytes": 3_000_000}, 1_024,
+    ("default", 64 << 20, {}, 8_192, 2 << 20),
+    ("small: fetch floor at message.max.bytes", 4 << 20, {}, 512, 1_000_000),
+    ("the minimum", 1 << 20, {}, 128, 1_000_000),
+    ("large", 1 << 30, {}, 131_072, 32 << 20),
+    ("the user's queue wins", 64 << 20, {"queued.max.messages.kbytes": "2048"}, 2_048, 2 << 20),
+    ("the user's fetch wins", 64 << 20, {"fetch.max.bytes": 3_000_000}, 8_192, 3_000_000),
+    ("message.max.bytes raises the fetch", 4 << 20, {"message.max.bytes": 3_000_000}, 512,
      3_000_000),
 ]
 
@@ -144,11 +144,15 @@ def test_prefetch_is_sized_from_the_budget(
 ) -> None:
     derived = prefetch_properties(budget)
     assert set(derived) == {"queued.max.messages.kbytes", "fetch.max.bytes"}
-    assert prefetch_bytes(budget, consumer) == queue_kib * 1024 + fetch
+    # The fetch counts decompressed (four times its bytes on the wire).
+    assert prefetch_bytes(budget, consumer) == queue_kib * 1024 + 4 * fetch
     if not consumer:
         assert derived == {"queued.max.messages.kbytes": queue_kib, "fetch.max.bytes": fetch}
-        # What streamer holds gets the rest: five eighths of the budget by default.
-        assert budget - prefetch_bytes(budget, {}) >= budget // 2 or budget < 8 << 20
+
+
+def test_by_default_what_streamer_holds_gets_three_quarters_of_the_budget() -> None:
+    budget = DeliveryConfig().max_pending_bytes
+    assert budget - prefetch_bytes(budget, {}) == budget * 3 // 4
 
 
 def test_max_pending_bytes_default_and_minimum() -> None:
