@@ -9,7 +9,8 @@ as a child process from a fresh consumer group with ``kafka.start_from: earliest
 group's committed offsets reach the end of every partition (read from the broker), and stops it
 with SIGTERM. While it runs, ``/proc/<pid>/status`` is sampled (VmRSS, VmHWM) every
 ``--sample-s``; the figure reported is VmHWM just before the stop (the kernel's own peak of the
-resident set). The sandbox's and the broker's memory are not counted.
+resident set), with the process's CPU time per event (steadier than its wall time on a shared
+machine; start-up included). The sandbox's and the broker's memory are not counted.
 
 Prints one line per case and writes every figure (with an RSS timeline) as JSON:
 
@@ -154,6 +155,15 @@ def status(pid: int) -> dict[str, int]:
     return out
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of ``pid`` so far (0 once it has gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run_case(
     broker: KafkaBroker, sandbox_url: str, topic: str, ends: dict[int, int],
     delivery: dict[str, Any], sample_s: float, timeout_s: float,
@@ -201,6 +211,7 @@ def run_case(
                     time.sleep(sample_s)
                 elapsed = time.monotonic() - started
                 peak = status(process.pid) or peak
+                cpu = cpu_seconds(process.pid)
             finally:
                 process.send_signal(signal.SIGTERM)
                 try:
@@ -213,6 +224,7 @@ def run_case(
         "events": sum(ends.values()), "partitions": len(ends),
         "peak_rss_mb": round(peak.get("VmHWM", 0) / 1024, 1),
         "seconds": round(elapsed, 1), "pauses": pauses,
+        "cpu_us_per_event": round(cpu / sum(ends.values()) * 1e6, 1),
         "rss_timeline_mb": [
             (t, round(kb / 1024, 1)) for t, kb in timeline[:: max(1, len(timeline) // 60)]
         ],
@@ -246,6 +258,7 @@ def main() -> None:
                     results.append(result)
                     print(f"{events:>9,} events, {partitions:>2} partitions: peak RSS "
                           f"{result['peak_rss_mb']:,.1f} MB (VmHWM), {result['seconds']:.0f} s, "
+                          f"{result['cpu_us_per_event']:.1f} us CPU per event, "
                           f"{result['pauses']} pauses", flush=True)
                     broker.delete_topic(topic)  # a gigabyte each: the disk is not endless
     finally:
