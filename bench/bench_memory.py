@@ -15,7 +15,10 @@ machine; start-up included). The sandbox's and the broker's memory are not count
 Prints one line per case and writes every figure (with an RSS timeline) as JSON:
 
     python bench/bench_memory.py [--events 300000 1000000] [--partitions 1 12]
-        [--delivery max_pending_bytes=67108864] [--out bench-memory.json]
+        [--delivery max_pending_bytes=67108864] [--sandbox-delay-s 1.0] [--out bench-memory.json]
+
+``--sandbox-delay-s`` makes Ortto slow, so that work piles up to the high-water marks and the
+process pauses: the worst case of memory, which a lean sandbox never reaches.
 """
 
 from __future__ import annotations
@@ -238,6 +241,9 @@ def main() -> None:
     parser.add_argument("--delivery", nargs="*", default=[], metavar="KEY=VALUE",
                         help="delivery settings of the run (integers), such as "
                         "max_pending_items=50000")
+    parser.add_argument("--sandbox-delay-s", type=float, default=0.0,
+                        help="every answer of the sandbox this late: a slow Ortto, so that work "
+                        "piles up to the high-water marks (the worst case of memory)")
     parser.add_argument("--sample-s", type=float, default=0.2)
     parser.add_argument("--timeout-s", type=float, default=1200.0)
     parser.add_argument("--out", default="bench-memory.json")
@@ -248,7 +254,9 @@ def main() -> None:
     broker = start_local_broker()
     try:
         broker.create_topic("bench-memory.dlq", 1)
-        with SandboxProcess(api_keys=None, ban=False, retain="keys") as sandbox:
+        faults = ([{"kind": "delay", "seconds": args.sandbox_delay_s}]
+                  if args.sandbox_delay_s > 0 else None)
+        with SandboxProcess(api_keys=None, ban=False, retain="keys", faults=faults) as sandbox:
             for events in args.events:
                 for partitions in args.partitions:
                     topic = f"bench-memory-{events}-{partitions}"
@@ -266,7 +274,7 @@ def main() -> None:
     report = {
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                     "platform": platform.platform()},
-        "delivery": delivery, "results": results,
+        "delivery": delivery, "sandbox_delay_s": args.sandbox_delay_s, "results": results,
     }
     Path(args.out).write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2))
     print(f"written to {args.out}")
