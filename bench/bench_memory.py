@@ -190,6 +190,9 @@ def run_case(
             process = subprocess.Popen(
                 [sys.executable, "-m", "streamer", "run", "--config", str(path)],
                 stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                # Not the caller's directory: `-m` puts it first on sys.path, and a checkout
+                # there would be what runs instead of the installed (or PYTHONPATH) streamer.
+                cwd=scratch,
             )
             timeline: list[tuple[float, int]] = []
             peak: dict[str, int] = {}
