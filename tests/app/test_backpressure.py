@@ -143,11 +143,13 @@ def test_prefetch_is_sized_from_the_budget(
     budget: int, consumer: dict[str, object], queue_kib: int, fetch: int
 ) -> None:
     derived = prefetch_properties(budget)
-    assert set(derived) == {"queued.max.messages.kbytes", "fetch.max.bytes"}
+    assert set(derived) == {
+        "queued.max.messages.kbytes", "fetch.max.bytes", "fetch.queue.backoff.ms"}
     # The fetch counts decompressed (four times its bytes on the wire).
     assert prefetch_bytes(budget, consumer) == queue_kib * 1024 + 4 * fetch
     if not consumer:
-        assert derived == {"queued.max.messages.kbytes": queue_kib, "fetch.max.bytes": fetch}
+        assert derived == {"queued.max.messages.kbytes": queue_kib, "fetch.max.bytes": fetch,
+                           "fetch.queue.backoff.ms": 20}
 
 
 def test_by_default_what_streamer_holds_gets_three_quarters_of_the_budget() -> None:
