@@ -15,7 +15,7 @@ machine; start-up included). The sandbox's and the broker's memory are not count
 Prints one line per case and writes every figure (with an RSS timeline) as JSON:
 
     python bench/bench_memory.py [--events 300000 1000000] [--partitions 1 12]
-        [--delivery max_pending_bytes=67108864] [--sandbox-delay-s 1.0] [--out bench-memory.json]
+        [--delivery max_pending_bytes=33554432] [--sandbox-delay-s 1.0] [--out bench-memory.json]
 
 ``--sandbox-delay-s`` makes Ortto slow, so that work piles up to the high-water marks and the
 process pauses: the worst case of memory, which a lean sandbox never reaches.

@@ -212,7 +212,7 @@ class DeliveryConfig(_Section):
     retryable_statuses: list[int] = Field(default_factory=lambda: [*DEFAULT_RETRYABLE_STATUSES])
     max_pending_items: int = Field(default=50_000, ge=100)
     """High-water mark of items consumed but not done: partitions pause above it."""
-    max_pending_bytes: int = Field(default=64 * 1024 * 1024, ge=1024 * 1024)
+    max_pending_bytes: int = Field(default=32 * 1024 * 1024, ge=1024 * 1024)
     """High-water mark of bytes held for work not done (source messages kept until settled,
     items in windows and in flight, dead letters not yet acknowledged, messages waiting for a
     schema): partitions pause above it and resume below half. librdkafka's prefetch is sized

@@ -104,7 +104,7 @@ T = TypeVar("T")
 _METADATA_TIMEOUT_S = 2.0
 _MESSAGE_MAX_BYTES = 1_000_000
 """librdkafka's default ``message.max.bytes``: the floor it puts under ``fetch.max.bytes``."""
-_DEFAULT_PENDING_BYTES = 64 * 1024 * 1024
+_DEFAULT_PENDING_BYTES = 32 * 1024 * 1024
 _DECOMPRESSED = 4
 _QUEUE_BACKOFF_MS = 20
 """How much larger a fetch is once decompressed, as counted: lz4 on ~1 KB JSON events gives

@@ -126,7 +126,8 @@ def test_a_seek_backwards_forgets_the_bytes_of_the_old_epoch() -> None:
 
 # (max_pending_bytes, consumer properties, expected queue KiB, fetch bytes)
 PREFETCH = [
-    ("default", 64 << 20, {}, 8_192, 2 << 20),
+    ("64 MiB", 64 << 20, {}, 8_192, 2 << 20),
+    ("the default, 32 MiB", 32 << 20, {}, 4_096, 1 << 20),
     ("small: fetch floor at message.max.bytes", 4 << 20, {}, 512, 1_000_000),
     ("the minimum", 1 << 20, {}, 128, 1_000_000),
     ("large", 1 << 30, {}, 131_072, 32 << 20),
@@ -158,6 +159,6 @@ def test_by_default_what_streamer_holds_gets_three_quarters_of_the_budget() -> N
 
 
 def test_max_pending_bytes_default_and_minimum() -> None:
-    assert DeliveryConfig().max_pending_bytes == 64 * 1024 * 1024
+    assert DeliveryConfig().max_pending_bytes == 32 * 1024 * 1024
     with pytest.raises(ValueError, match="max_pending_bytes"):
         DeliveryConfig(max_pending_bytes=1000)
