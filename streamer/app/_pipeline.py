@@ -13,10 +13,11 @@ Lifecycle of :meth:`Pipeline.run`:
       ``committed``, the tracker, ``streamer_committed_offset``), the watermark gauges (lag in
       messages and seconds, holdback: ``_gauges.py``) and the dead-letter and retry log summaries
       that are due,
-   e. back-pressure: pause all partitions above the high-water mark of unfinished items (held
-      for per-contact ordering included), or while Ortto refuses the key; resume below the
-      low-water mark. A partition whose items held for ordering pass its share of the mark
-      (a hot contact) pauses alone, and resumes below half of that.
+   e. back-pressure (``_backpressure``): pause all partitions above the high-water mark of
+      unfinished items (held for per-contact ordering included) or of the bytes held, or while
+      Ortto refuses the key; resume below half. A partition whose items held for ordering pass
+      ``delivery.ordering_pause_share`` of the items' mark (a hot contact) pauses alone, and
+      resumes below half of that.
    A bug latched by the sender (a delivery task that died) is raised at the top of the loop.
    On a rebalance the source calls :meth:`Pipeline.assigned` and :meth:`Pipeline.revoked`;
    what a revocation does to the work in progress is in ``_rebalance.py``.
@@ -52,7 +53,8 @@ from ..deadletter import DeadLetterWriter
 from ..observability import ClusterProbe, HealthServer, Heartbeats, Metrics
 from ..offsets import Checkpoint, CommitResult, OffsetTracker, TopicPartitionKey
 from ..sender import Governors, OrttoClient, RetryPolicy, Sender
-from ..source import KafkaSource, build_decoding
+from ..source import KafkaSource, build_decoding, prefetch_bytes
+from ._backpressure import BackPressure, Verdict, pipeline_holders
 from ._dispatch import Dispatcher
 from ._gauges import PipelineGauges
 from ._outcomes import Outcomes
@@ -158,7 +160,20 @@ class Pipeline:
             kafka, self, overrides=consumer_overrides,
             on_high_watermark=self.gauges.high_watermark, on_commit_result=self._commit_answered,
             heartbeat=lambda: self.liveness.beat("consumer thread"),
+            max_pending_bytes=delivery.max_pending_bytes,
         ) if source_factory is None else source_factory(self)
+        # What librdkafka may prefetch is part of the byte budget (docs/design-decisions.md).
+        held_bytes = delivery.max_pending_bytes - prefetch_bytes(
+            delivery.max_pending_bytes, {**kafka.consumer, **(consumer_overrides or {})})
+        self.pressure = BackPressure(
+            pipeline_holders(batcher=self.batcher, sender=self.sender,
+                             dead_letter=self.dead_letter, decoding=self.decoding,
+                             tracker=self.tracker),
+            max_items=delivery.max_pending_items,
+            max_bytes=max(held_bytes, delivery.max_pending_bytes // 4),
+        )
+        if self.order is not None:
+            self.pressure.add(self.order)  # items held for per-contact ordering
         # Readiness needs a broker round trip now and then (see observability/_vitals.py).
         probe_s = max(0.5, kafka.session_timeout_ms / 4000.0)
         self.cluster = ClusterProbe(self.dead_letter.probe, interval_s=probe_s, timeout_s=probe_s)
@@ -271,20 +286,18 @@ class Pipeline:
             self.sender.submit(batch)
 
     async def _back_pressure(self) -> None:
-        delivery = self.config.delivery
-        high = delivery.max_pending_items
-        unfinished = self.batcher.waiting + self.sender.in_flight_items + self.dead_letter.pending
-        unfinished += self.decoding.held  # messages waiting for their schema
         if self.order is not None:
-            unfinished += self.order.held
-            await self._hot_partitions(int(high * delivery.ordering_pause_share))
-        should_pause = not self._key_ok or unfinished > high
-        if should_pause and not self.source.paused:
-            log.info("pausing consumption (%d unfinished items, key ok: %s)",
-                     unfinished, self._key_ok)
+            share = self.config.delivery.ordering_pause_share
+            await self._hot_partitions(int(self.config.delivery.max_pending_items * share))
+        verdict, held = self.pressure.decide(paused=self.source.paused, key_ok=self._key_ok)
+        self.metrics.pending_bytes.set(held.nbytes)
+        if verdict is Verdict.PAUSE:
+            log.info("pausing consumption (%d unfinished items, %d bytes held, key ok: %s)",
+                     held.items, held.nbytes, self._key_ok)
             await self.source.pause()
-        elif not should_pause and self.source.paused and unfinished <= high // 2:
-            log.info("resuming consumption (%d unfinished items)", unfinished)
+        elif verdict is Verdict.RESUME:
+            log.info("resuming consumption (%d unfinished items, %d bytes held)",
+                     held.items, held.nbytes)
             await self.source.resume()
 
     async def _hot_partitions(self, limit: int) -> None:

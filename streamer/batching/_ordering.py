@@ -156,6 +156,11 @@ class ContactOrder:
                 lane[contact] = kept or None
         return first
 
+    @property
+    def held_items(self) -> int:
+        """:attr:`held`, as back-pressure reads a holder."""
+        return self.held
+
     def busy(self, path: str) -> int:
         """Contacts with an unconfirmed item on ``path`` (for tests and diagnostics)."""
         return len(self._lanes.get(path, ()))

@@ -212,6 +212,12 @@ class DeliveryConfig(_Section):
     retryable_statuses: list[int] = Field(default_factory=lambda: [*DEFAULT_RETRYABLE_STATUSES])
     max_pending_items: int = Field(default=50_000, ge=100)
     """High-water mark of items consumed but not done: partitions pause above it."""
+    max_pending_bytes: int = Field(default=32 * 1024 * 1024, ge=1024 * 1024)
+    """High-water mark of bytes held for work not done (source messages kept until settled,
+    items in windows and in flight, dead letters not yet acknowledged, messages waiting for a
+    schema): partitions pause above it and resume below half. librdkafka's prefetch is sized
+    from it too (``source/_consumer.py``). At least 1 MiB: one event of
+    ``kafka.max_event_bytes`` (1 MB by default) must fit."""
     ordering: Literal["per_contact", "none"] = "per_contact"
     """``per_contact``: per endpoint, at most one unconfirmed item per contact (its
     ``user_id``, else its ``anonymous_id``), so a later upsert never overtakes an earlier one.

@@ -8,6 +8,11 @@ processing stops instead of committing past a reject that was never written.
 Delivery reports are served by :meth:`poll`, called from the pipeline's own thread, so tickets
 are only ever touched by one thread.
 
+Until its report, a record is held twice: by the producer's queue (value, key and headers) and
+by the ticket's source message. ``pending`` and ``pending_bytes`` count the records produced and
+not yet reported (the producer's copy; the tracker counts the source message): the pipeline's
+back-pressure reads them as ``held_items`` and ``held_bytes``.
+
 Every record written is noted in a :class:`~streamer.observability.LogSummariser`: at most one
 log line per ``(stage, reason)`` every 10 s, with the count and one example's coordinates. The
 line never quotes the record's message (it may be Ortto's, quoting event values); a caller may
@@ -31,6 +36,10 @@ __all__ = ["DeadLetterWriter"]
 
 log = logging.getLogger("streamer.deadletter")
 _KAFKA_LOG = kafka_logger()
+
+_RECORD_OVERHEAD = 200
+"""Bytes librdkafka keeps per queued record besides its value, key and headers (its message
+and header structures), and the delivery callback's closure."""
 
 _DEFAULTS = {
     "enable.idempotence": True,
@@ -62,6 +71,8 @@ class DeadLetterWriter:
         self._max_value = max_value_bytes
         self.pending = 0
         """Records produced and not yet acknowledged."""
+        self.pending_bytes = 0
+        """Bytes of the records produced and not yet acknowledged (value, key, headers)."""
         self.written = 0
         self._summary = summary or LogSummariser(log, what="dead-lettered")
 
@@ -86,8 +97,13 @@ class DeadLetterWriter:
             truncated_from=truncated_from,
         )
 
+        key: bytes | None = message.key()
+        nbytes = _RECORD_OVERHEAD + len(value or b"") + len(key or b"") + sum(
+            len(name) + len(data or b"") for name, data in headers)
+
         def delivered(err: Any, _msg: Any) -> None:
             self.pending -= 1
+            self.pending_bytes -= nbytes
             if err is not None:
                 if self._failure is None:
                     self._failure = DeadLetterError(
@@ -102,7 +118,7 @@ class DeadLetterWriter:
         while True:
             try:
                 self._producer.produce(
-                    self.topic, value=value, key=message.key(), headers=headers,
+                    self.topic, value=value, key=key, headers=headers,
                     on_delivery=delivered,
                 )
                 break
@@ -114,10 +130,20 @@ class DeadLetterWriter:
                     f"cannot write to dead-letter topic {self.topic}: {exc}"
                 ) from None
         self.pending += 1
+        self.pending_bytes += nbytes
         self._summary.note(
             rejection.stage, rejection.reason, message.topic(), message.partition(),
             message.offset(), status=rejection.status, detail=log_detail,
         )
+
+    @property
+    def held_items(self) -> int:
+        """Records not yet acknowledged (a back-pressure holder, ``app/_backpressure.py``)."""
+        return self.pending
+
+    @property
+    def held_bytes(self) -> int:
+        return self.pending_bytes
 
     @property
     def failed(self) -> bool:

@@ -113,6 +113,14 @@ class Metrics:
         self.pending_messages = Gauge(
             "streamer_pending_messages", "Messages consumed and not yet done.", registry=r
         )
+        self.pending_bytes = Gauge(
+            "streamer_pending_bytes",
+            "Bytes held for work not yet done (source messages kept until done, items in "
+            "windows and in flight, dead-letter records not yet acknowledged, messages waiting "
+            "for a schema), counted against delivery.max_pending_bytes; librdkafka's prefetch "
+            "is bounded on its own.",
+            registry=r,
+        )
         self.committed_offset = Gauge(
             "streamer_committed_offset", "Last committed offset.", ["topic", "partition"],
             registry=r,

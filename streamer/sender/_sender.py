@@ -117,6 +117,9 @@ class Sender:
         self._probe_max_s = probe_max_s
         self.in_flight_items = 0
         """Items handed over and not yet reported delivered or rejected."""
+        self.in_flight_bytes = 0
+        """Request bytes of the batches whose delivery tasks are running (a task's batch is
+        counted whole until it ends, retries of a part of it included)."""
         self.failure: BaseException | None = None
         """The first bug that escaped a delivery task or the key probe (latched)."""
 
@@ -137,6 +140,7 @@ class Sender:
         self._spawn(batch)
 
     def _spawn(self, batch: Batch) -> None:
+        self.in_flight_bytes += batch.nbytes
         task = asyncio.get_running_loop().create_task(self._deliver(batch))
         self._tasks.add(task)
         task.add_done_callback(self._finished)
@@ -188,6 +192,7 @@ class Sender:
         finally:
             # Cancelled, or a bug: what was not reported no longer counts as in flight.
             self.in_flight_items -= unreported.count
+            self.in_flight_bytes -= batch.nbytes
 
     def _reported(self, unreported: _Unreported, count: int) -> None:
         self.in_flight_items -= count

@@ -3,7 +3,7 @@ Segment events (JSON, Avro), and the cluster questions the operator's commands a
 
 from ._avro import AvroReader, json_value, load_schema
 from ._cluster import ClusterView, GroupMember, admin_settings
-from ._consumer import KafkaSource, RebalanceHandler
+from ._consumer import KafkaSource, RebalanceHandler, prefetch_bytes, prefetch_properties
 from ._decode import Decoder, decode_json
 from ._formats import Decoding, ImmediateDecoding, build_decoding, registry_client
 from ._range import PartitionRange, RangeSource
@@ -24,5 +24,7 @@ __all__ = [
     "decode_json",
     "json_value",
     "load_schema",
+    "prefetch_bytes",
+    "prefetch_properties",
     "registry_client",
 ]

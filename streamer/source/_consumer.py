@@ -10,7 +10,8 @@ Lifecycle:
 
 1. ``start()``: create the consumer (auto-commit off, cooperative-sticky assignment) and
    subscribe. The properties streamer sets here are refused in ``kafka.consumer``
-   (``config/_kafka.py``).
+   (``config/_kafka.py``), except librdkafka's prefetch limits (see "Prefetch"), which a
+   ``kafka.consumer`` entry replaces.
 2. ``poll()``: the next messages (up to ``poll_batch``), or an empty list after a short wait.
 3. On assignment: each partition starts at an explicit offset (see "Where a partition starts"),
    then ``handler.assigned(keys, committed)`` (the group's offsets, for the lag); new
@@ -36,6 +37,21 @@ left to ``auto.offset.reset``):
 range (the messages were deleted by retention), and then the earliest message still kept is
 the right place, not the end.
 
+Prefetch: librdkafka fetches ahead of ``consume()`` into its consumer queue (with
+``subscribe``, one queue for every partition), up to ``queued.max.messages.kbytes`` (64 MiB
+by default, counted decompressed) plus the fetch response on its way (``fetch.max.bytes``,
+50 MB by default, counted compressed: with lz4 on JSON events a 50 MB response is about 200 MB
+decompressed): outside Python, invisible to the back-pressure, and the larger part of the
+process's memory under a backlog. Measured with 12 partitions (librdkafka's statistics), the
+queue held up to 48 MB with 16 MiB allowed: one response of many partitions overshoots by its
+decompressed size. :func:`prefetch_properties` sizes both from ``delivery.max_pending_bytes``:
+an eighth of it for the queue, a thirty-second for one fetch (at least ``message.max.bytes``:
+librdkafka raises it to that), and ``fetch.queue.backoff.ms`` to 20 ms (see there).
+``max.partition.fetch.bytes`` keeps its 1 MB: a fetch of many
+partitions is capped by ``fetch.max.bytes`` as a whole. :func:`prefetch_bytes` is what they
+allow (the fetch counted :data:`_DECOMPRESSED` times), which the back-pressure takes off its
+own byte budget (``docs/design-decisions.md``).
+
 Commits: only partitions assigned right now are committed (the worker thread's view of the
 assignment, so a commit queued before a revocation never lands on a partition that moved). An
 asynchronous commit is answered by librdkafka's commit callback, from inside ``consume()`` on the
@@ -56,7 +72,7 @@ import asyncio
 import contextlib
 import logging
 import re
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol, TypeVar
 
@@ -77,13 +93,43 @@ from ..config import KafkaConfig
 from ..observability import kafka_logger
 from ..offsets import CommitResult, TopicPartitionKey
 
-__all__ = ["KafkaSource", "RebalanceHandler", "commit_result"]
+__all__ = [
+    "KafkaSource", "RebalanceHandler", "commit_result", "prefetch_bytes", "prefetch_properties",
+]
 
 log = logging.getLogger("streamer.source")
 _KAFKA_LOG = kafka_logger()  # throttled: an unreachable broker is one line per 10 s
 
 T = TypeVar("T")
 _METADATA_TIMEOUT_S = 2.0
+_MESSAGE_MAX_BYTES = 1_000_000
+"""librdkafka's default ``message.max.bytes``: the floor it puts under ``fetch.max.bytes``."""
+_DEFAULT_PENDING_BYTES = 32 * 1024 * 1024
+_DECOMPRESSED = 4
+_QUEUE_BACKOFF_MS = 20
+"""How much larger a fetch is once decompressed, as counted: lz4 on ~1 KB JSON events gives
+3 to 4 (a backlog of 1 GB of values arrived as 0.3 GB)."""
+
+
+def prefetch_properties(max_pending_bytes: int) -> dict[str, int]:
+    """librdkafka's fetch limits from ``delivery.max_pending_bytes`` (see "Prefetch")."""
+    return {
+        "queued.max.messages.kbytes": max(1, max_pending_bytes // 8 // 1024),
+        "fetch.max.bytes": max(_MESSAGE_MAX_BYTES, max_pending_bytes // 32),
+        # Once the queue is full librdkafka waits this long before it looks again (1 s by
+        # default): with a queue of a fraction of a second of work, the default starves the
+        # loop (a third of the rate, measured); 20 ms keeps it fed at no measurable CPU.
+        "fetch.queue.backoff.ms": _QUEUE_BACKOFF_MS,
+    }
+
+
+def prefetch_bytes(max_pending_bytes: int, consumer: Mapping[str, Any]) -> int:
+    """Bytes librdkafka may hold ahead of ``consume()``: its queue and one fetch decompressed,
+    as configured (``kafka.consumer`` entries replace what streamer derives)."""
+    chosen = {**prefetch_properties(max_pending_bytes), **consumer}
+    fetch = max(int(chosen["fetch.max.bytes"]),
+                int(chosen.get("message.max.bytes", _MESSAGE_MAX_BYTES)))
+    return int(chosen["queued.max.messages.kbytes"]) * 1024 + fetch * _DECOMPRESSED
 
 
 class RebalanceHandler(Protocol):
@@ -112,8 +158,10 @@ class KafkaSource:
         on_high_watermark: Callable[[str, int, int, int], None] | None = None,
         stats_interval_ms: int = 5_000,
         heartbeat: Callable[[], None] | None = None,
+        max_pending_bytes: int = _DEFAULT_PENDING_BYTES,
     ) -> None:
         self._config = config
+        self._prefetch = prefetch_properties(max_pending_bytes)
         self._handler = handler
         self._poll_timeout = poll_timeout_s
         self._overrides = overrides or {}
@@ -146,7 +194,9 @@ class KafkaSource:
     def _start(self) -> None:
         cfg = self._config
         settings: dict[str, Any] = {
-            # The user's first: the ones below are streamer's (config refuses them there).
+            # The prefetch limits first: an entry of kafka.consumer replaces them.
+            **self._prefetch,
+            # The user's next: the ones below are streamer's (config refuses them there).
             **cfg.consumer,
             "bootstrap.servers": cfg.bootstrap_servers,
             "group.id": cfg.group_id,

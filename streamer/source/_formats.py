@@ -6,7 +6,7 @@ writer's schemas from the registry first: see ``_registry.py``.
 
 The pipeline calls, in this order: ``admit(messages)`` after each poll (what may be dispatched
 now), ``decode`` inside the Dispatcher, ``discard(keys)`` on revocation, ``close()`` at the end;
-it reads ``held`` (back-pressure) and ``problem`` (readiness).
+it reads ``held`` and ``held_bytes`` (back-pressure) and ``problem`` (readiness).
 """
 
 from __future__ import annotations
@@ -38,6 +38,9 @@ class Decoding(Protocol):
     def held(self) -> int: ...
 
     @property
+    def held_bytes(self) -> int: ...
+
+    @property
     def problem(self) -> str | None: ...
 
     def admit(self, messages: list[Any]) -> list[Any]: ...
@@ -51,6 +54,7 @@ class ImmediateDecoding:
     """A format whose values need nothing fetched: JSON, schemaless Avro."""
 
     held = 0
+    held_bytes = 0
     problem: str | None = None
 
     def __init__(self, decode: Decoder) -> None:

@@ -47,6 +47,7 @@ from confluent_kafka.schema_registry import (
 from confluent_kafka.schema_registry.common.serde import SchemaId
 
 from .._exceptions import DecodeError
+from ..offsets import message_bytes
 from ._avro import AvroReader, parse_writer_schema
 from ._decode import decode_json
 
@@ -97,6 +98,8 @@ class RegistryDecoding:
         self._held: dict[TopicPartitionKey, deque[Any]] = {}
         self.held = 0
         """Messages waiting for their schema (counted by the pipeline's back-pressure)."""
+        self.held_bytes = 0
+        """What those messages hold (``offsets.message_bytes``), for the same."""
         self.fetched = 0
 
     @property
@@ -148,10 +151,12 @@ class RegistryDecoding:
                 if queue is not None:
                     queue.append(message)
                     self.held += 1
+                    self.held_bytes += message_bytes(message)
                     continue
             if message.error() is None and self._must_wait(message.value()):
                 held[(message.topic(), message.partition())] = deque((message,))
                 self.held += 1
+                self.held_bytes += message_bytes(message)
                 continue
             ready.append(message)
         return ready
@@ -162,6 +167,7 @@ class RegistryDecoding:
             queue = self._held.pop(key, None)
             if queue is not None:
                 self.held -= len(queue)
+                self.held_bytes -= sum(message_bytes(m) for m in queue)
 
     def close(self) -> None:
         for task in self._fetches.values():
@@ -175,8 +181,10 @@ class RegistryDecoding:
         for key in list(held):
             queue = held[key]
             while queue and (queue[0].error() is not None or not self._must_wait(queue[0].value())):
-                ready.append(queue.popleft())
+                message = queue.popleft()
+                ready.append(message)
                 self.held -= 1
+                self.held_bytes -= message_bytes(message)
             if not queue:
                 del held[key]
 

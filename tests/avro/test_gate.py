@@ -15,6 +15,7 @@ import pytest
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 
 from streamer import DecodeError
+from streamer.offsets import message_bytes
 from streamer.source import registry_client
 from streamer.source._registry import RegistryDecoding
 from streamer.testing import FakeMessage
@@ -59,11 +60,13 @@ def test_held_partitions_keep_their_order_and_others_flow(
             first = gate.admit(batch)
             assert [(m.partition(), m.offset()) for m in first] == [(0, 0), (1, 0)]
             assert gate.held == 2
+            assert gate.held_bytes == message_bytes(batch[1]) + message_bytes(batch[3])
             more = gate.admit([FakeMessage("t", 0, 3, _wire(schema_id, 3)),
                                FakeMessage("t", 1, 1, b"\x02")])
             assert [(m.partition(), m.offset()) for m in more] == [(1, 1)]
             released = await _until_released(gate)
             assert [(m.partition(), m.offset()) for m in released] == [(0, 1), (0, 2), (0, 3)]
+            assert gate.held_bytes == 0
             assert gate.decode(released[0].value()) == {"type": "track", "n": 1}
             with pytest.raises(DecodeError) as caught:
                 gate.decode(released[1].value())
@@ -99,11 +102,12 @@ def test_revoked_partitions_lose_their_held_messages(registry_url: str) -> None:
     async def scenario() -> None:
         gate = RegistryDecoding(SchemaRegistryClient({"url": registry_url}))
         try:
-            gate.admit([FakeMessage("t", 0, 0, _wire(2**31 - 8, 0)),
-                        FakeMessage("t", 1, 0, _wire(2**31 - 8, 0))])
+            kept = FakeMessage("t", 1, 0, _wire(2**31 - 8, 0), key=b"contact-1")
+            gate.admit([FakeMessage("t", 0, 0, _wire(2**31 - 8, 0)), kept])
             assert gate.held == 2
             gate.discard([("t", 0)])
             assert gate.held == 1
+            assert gate.held_bytes == message_bytes(kept)
             released = await _until_released(gate)
             assert [(m.partition(), m.offset()) for m in released] == [(1, 0)]
         finally:

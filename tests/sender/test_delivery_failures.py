@@ -123,7 +123,7 @@ def test_a_connection_failure_dead_letters_without_a_status_but_with_its_class()
     message = sink.refused[0][2]
     assert message.startswith("retries exhausted after ")
     assert "last failure: POST /track failed: ConnectError: connection refused" in message
-    assert sender.in_flight_items == 0
+    assert sender.in_flight_items == 0 and sender.in_flight_bytes == 0
     assert requests and set(requests) == {("/track", "error")}
 
 

@@ -93,7 +93,7 @@ def test_all_accepted() -> None:
     batch = _batch(3)
     sink, sender = asyncio.run(_deliver(handler, batch))
     assert len(sink.accepted) == 3 and not sink.refused
-    assert sender.in_flight_items == 0
+    assert sender.in_flight_items == 0 and sender.in_flight_bytes == 0
     assert batch.tickets[0].partition.committable() == 3
 
 
@@ -115,7 +115,7 @@ def test_multi_status_rejects_4xx_and_retries_only_retryable_items() -> None:
     assert sorted(sink.accepted) == [b'{"i":0}', b'{"i":2}', b'{"i":3}']
     assert sink.refused == [(b'{"i":1}', 400, "bad email", "rejected")]
     assert sink.retried == 1
-    assert sender.in_flight_items == 0
+    assert sender.in_flight_items == 0 and sender.in_flight_bytes == 0
 
 
 def test_whole_request_5xx_and_429_are_retried_honouring_the_hint() -> None:
@@ -256,5 +256,5 @@ def test_a_retry_drops_items_of_partitions_revoked_meanwhile() -> None:
     assert calls[1] == [{"p": 0, "o": 0}, {"p": 0, "o": 1}]
     # The dropped items are reported (the ordering gate releases their contacts' next items).
     assert [orjson.loads(i) for i in sink.abandoned_items] == [{"p": 1, "o": 0}, {"p": 1, "o": 1}]
-    assert sender.in_flight_items == 0
+    assert sender.in_flight_items == 0 and sender.in_flight_bytes == 0
     assert kept.committable() == 2
