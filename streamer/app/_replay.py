@@ -205,6 +205,7 @@ class Replay:
             self.source = RangeSource(
                 kafka, pipeline, self.ranges, group_id=self.options.group,
                 rate_per_s=self.options.rate_per_s,
+                max_pending_bytes=self.config.delivery.max_pending_bytes,
             )
             return self.source
 

@@ -37,7 +37,7 @@ from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
 from .._exceptions import KafkaClientError
 from ..config import KafkaConfig
 from ..offsets import CommitResult
-from ._consumer import RebalanceHandler, commit_result
+from ._consumer import RebalanceHandler, commit_result, prefetch_properties
 
 __all__ = ["PartitionRange", "RangeSource"]
 
@@ -100,8 +100,11 @@ class RangeSource:
         rate_per_s: float | None = None,
         poll_timeout_s: float = 0.1,
         clock: Callable[[], float] = time.monotonic,
+        max_pending_bytes: int = 32 * 1024 * 1024,
     ) -> None:
         self._config = config
+        # librdkafka's prefetch is part of the byte budget, as for `run` (see _consumer.py).
+        self._prefetch = prefetch_properties(max_pending_bytes)
         self._handler = handler
         self.ranges = {r.key: r for r in ranges}
         self._group_id = group_id
@@ -146,6 +149,7 @@ class RangeSource:
     def _start(self, open_ranges: list[PartitionRange]) -> None:
         cfg = self._config
         settings: dict[str, Any] = {
+            **self._prefetch,
             **cfg.consumer,
             "bootstrap.servers": cfg.bootstrap_servers,
             # Without --group the id is never committed to; with it, only this process commits.
