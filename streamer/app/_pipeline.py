@@ -251,7 +251,11 @@ class Pipeline:
                 if messages:
                     self.dispatcher.process(messages)
                 self._send(self.batcher.take_ready())
-                self._send(self.batcher.due())
+                if not self.client.rate.waiting:
+                    # While requests wait for the rate budget, a window closed by its linger
+                    # would only wait too: it stays open and fills (requests as full as the
+                    # budget allows); it closes by size, or once no request waits.
+                    self._send(self.batcher.due())
                 self.dead_letter.poll()
                 if self._clock() >= next_commit:
                     await self.checkpoint.run()

@@ -38,6 +38,8 @@ class TokenBucket:
         self._sleep = sleep
         self.budget: float | None = None
         """The group's budget (``delivery.rate_per_s``); ``None``: no limit."""
+        self.waiting = 0
+        """Requests waiting for a token now (the budget is what holds them)."""
         self.share = 1.0
         """This process's part of the budget, 0 < share <= 1."""
         self.rate: float | None = None
@@ -89,5 +91,13 @@ class TokenBucket:
 
     async def take(self) -> None:
         """Wait for a token and take it (cancellation takes nothing)."""
-        while (wait := self.try_take()) > 0.0:
-            await self._sleep(min(wait, _MAX_NAP_S))
+        wait = self.try_take()
+        if wait <= 0.0:
+            return
+        self.waiting += 1
+        try:
+            while wait > 0.0:
+                await self._sleep(min(wait, _MAX_NAP_S))
+                wait = self.try_take()
+        finally:
+            self.waiting -= 1

@@ -140,3 +140,23 @@ def test_every_endpoint_and_the_key_check_share_one_budget() -> None:
     assert clock.now - start == pytest.approx(3.0)
     times = sorted(t - start for _, t in seen)
     assert times == pytest.approx([0.0, 0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0])
+
+
+def test_waiting_counts_the_takes_held_by_the_budget() -> None:
+    clock = FakeClock()
+    seen: list[int] = []
+
+    async def sleep(seconds: float) -> None:
+        await asyncio.sleep(0)  # the other take comes to wait too
+        seen.append(bucket.waiting)
+        clock.advance(seconds)
+
+    bucket = TokenBucket(1.0, clock=clock, sleep=sleep)
+
+    async def scenario() -> None:
+        await bucket.take()  # the first token is there: no wait
+        assert bucket.waiting == 0
+        await asyncio.gather(bucket.take(), bucket.take())
+
+    asyncio.run(scenario())
+    assert seen and max(seen) == 2 and bucket.waiting == 0
