@@ -251,10 +251,10 @@ class Pipeline:
                 if messages:
                     self.dispatcher.process(messages)
                 self._send(self.batcher.take_ready())
-                if not self.client.rate.waiting:
-                    # While requests wait for the rate budget, a window closed by its linger
-                    # would only wait too: it stays open and fills (requests as full as the
-                    # budget allows); it closes by size, or once no request waits.
+                if self.client.rate.has_token():
+                    # Without a token of the rate budget now, a window closed by its linger
+                    # would only wait for one: it stays open and fills (requests as full as
+                    # the budget allows), and closes by size or once a token is there.
                     self._send(self.batcher.due())
                 self.dead_letter.poll()
                 if self._clock() >= next_commit:

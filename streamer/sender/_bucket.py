@@ -89,6 +89,15 @@ class TokenBucket:
             return 0.0
         return (1.0 - self._tokens) / rate
 
+    def has_token(self) -> bool:
+        """Whether a request sent now would get a token at once (nobody waits ahead of it)."""
+        if self.rate is None:
+            return True
+        if self.waiting:
+            return False
+        self._refill()
+        return self._tokens >= 1.0
+
     async def take(self) -> None:
         """Wait for a token and take it (cancellation takes nothing)."""
         wait = self.try_take()

@@ -397,3 +397,32 @@ def test_a_hot_contact_pauses_its_partition_alone(
     assert sum(1 for k in profiles if k.startswith("user_id:")) == 400
     # Held items count towards the pending limit: the process as a whole stays bounded.
     assert seen["max_held"] <= 100 + 50
+
+
+def test_under_a_rate_budget_requests_are_full_whatever_the_linger(
+    kafka_broker: KafkaBroker, new_topic: Callable[..., str]
+) -> None:
+    # 1 request a second for the whole process, a 20 ms linger, and consumption paused past
+    # 300 items: a window closed by its linger would go out part full and wait for a token
+    # anyway. Without a token at hand, windows stay open and fill.
+    events = [e for e in sample_events(4000, seed=21, page_share=0) if e["type"] == "track"]
+    topic, ends = _topic_with(kafka_broker, new_topic, 2, events)
+
+    async def scenario() -> list[int]:
+        sandbox = SandboxServer(SandboxState(ban=False))
+        await sandbox.start()
+        try:
+            pipeline = await build_pipeline(_config(
+                kafka_broker, topic, sandbox, "g-budget", kafka={"poll_batch": 50},
+                batching={"max_items": 200, "linger_ms": 20},
+                delivery={"rate_per_s": 1, "ordering": "none", "max_pending_items": 300},
+            ))
+            assert await _run_until(pipeline, _committed_all(pipeline, topic, ends), timeout=120)
+            return [r["items"] for r in sandbox.state.requests if r["endpoint"] == "track"]
+        finally:
+            await sandbox.stop()
+
+    sizes = asyncio.run(scenario())
+    assert sum(sizes) == len(events)
+    # Every request but the last (the end of the backlog) is full.
+    assert all(n == 200 for n in sizes[:-1]), sizes

@@ -160,3 +160,15 @@ def test_waiting_counts_the_takes_held_by_the_budget() -> None:
 
     asyncio.run(scenario())
     assert seen and max(seen) == 2 and bucket.waiting == 0
+
+
+def test_has_token_says_whether_a_request_would_go_at_once() -> None:
+    bucket, clock = _bucket(2.0)
+    assert bucket.has_token()
+    assert bucket.try_take() == 0.0 and bucket.try_take() == 0.0
+    assert not bucket.has_token()  # spent: the next one waits half a second
+    clock.advance(0.5)
+    assert bucket.has_token()
+    bucket.waiting = 1  # a request is already waiting: the token is its
+    assert not bucket.has_token()
+    assert _bucket(None)[0].has_token()
