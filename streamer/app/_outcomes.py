@@ -52,6 +52,8 @@ class Outcomes:
 
     def delivered(self, batch: Batch, indexes: Sequence[int] | None, seconds: float) -> None:
         tickets = batch.tickets if indexes is None else [batch.tickets[i] for i in indexes]
+        # Read before settling: a message is let go of once it is done.
+        stamps = [t.message.timestamp() for t in tickets]
         for ticket in tickets:
             ticket.settle()
         if self._order is not None:
@@ -64,8 +66,7 @@ class Outcomes:
         route = batch.route
         metrics.delivered.labels(route.action, route.name).inc(count)
         now_ms = self._wall() * 1000.0
-        # Two list comprehensions rather than nested generators and max(): 40% less per item.
-        stamps = [t.message.timestamp() for t in tickets]
+        # A list comprehension rather than nested generators and max(): 40% less per item.
         metrics.end_to_end.observe_many([
             (now_ms - stamp) / 1000.0 if now_ms > stamp else 0.0 for kind, stamp in stamps if kind
         ])

@@ -86,6 +86,9 @@ class Ticket:
             raise RuntimeError(f"offset {self.offset} settled more often than dispatched")
         self.remaining = remaining
         if remaining == 0:
+            # Let the message go now: a done ticket may wait in the partition's queue behind
+            # an older one still in flight, and its bytes no longer count as held.
+            self.message = None
             self.partition._done(self)
 
     @property

@@ -119,3 +119,18 @@ def test_holding_back_names_the_oldest_undone_message() -> None:
     held = state.holding_back()
     assert held is not None
     assert (held.offset, held.dispatched_at) == (3, 10.0)
+
+
+def test_a_done_message_is_let_go_of_while_an_older_one_is_in_flight() -> None:
+    from streamer.testing import FakeMessage
+
+    state = PartitionOffsets(("t", 0))
+    head = state.dispatch(0, 1, 0.0, FakeMessage("t", 0, 0, b"old"))
+    later = state.dispatch(1, 1, 0.0, FakeMessage("t", 0, 1, b"x" * 1000))
+    assert head is not None and later is not None
+    later.settle()
+    # Still queued behind the head (the commit cannot pass offset 0), but not kept alive.
+    assert state.committable() == 0 and later.message is None
+    assert head.message is not None and state.pending_bytes == head.nbytes
+    head.settle()
+    assert state.committable() == 2 and head.message is None
