@@ -34,16 +34,15 @@ import uuid
 from pathlib import Path
 
 import orjson
-from confluent_kafka import Consumer
 
 from streamer.app import build_pipeline
 from streamer.app._runner import prepare_collector
 from streamer.config import parse_config
 from streamer.sandbox import SandboxProcess
-from streamer.testing import KafkaBroker, sample_events, start_local_broker
+from streamer.testing import KafkaBroker, sample_events, sdk_events, start_local_broker
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from streamer.testing import sdk_events
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.system.ceiling import consume
 
 API_KEY = "pau-bench"
 
@@ -62,29 +61,9 @@ def produce(
 
 
 def raw_consume(bootstrap: str, topic: str, total: int) -> tuple[float, float]:
-    consumer = Consumer({
-        "bootstrap.servers": bootstrap, "group.id": f"raw-{uuid.uuid4().hex[:8]}",
-        "auto.offset.reset": "earliest", "enable.auto.commit": False,
-    })
-    consumer.subscribe([topic])
-    loads = orjson.loads
-    seen = 0
-    started: float | None = None
-    cpu_started = 0.0
-    while seen < total:
-        messages = consumer.consume(1000, 1.0)
-        if messages and started is None:
-            started, cpu_started = time.perf_counter(), time.process_time()
-        for m in messages:
-            if m.error() is None:
-                value = m.value()
-                if value is not None:
-                    loads(value)
-                seen += 1
-    elapsed = time.perf_counter() - (started or time.perf_counter())
-    cpu = time.process_time() - cpu_started
-    consumer.close()
-    return seen / elapsed, cpu / seen * 1e6
+    """The ceiling of the whole-system benchmark, in this process: (msg/s, CPU us per msg)."""
+    figures = consume(bootstrap, topic, total)
+    return figures["events"] / figures["seconds"], figures["cpu_s"] / figures["events"] * 1e6
 
 
 async def pipeline_run(
