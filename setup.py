@@ -1,11 +1,15 @@
-"""Build hook: compile the hot path's scans to C with mypyc, or leave them as Python.
+"""Build hook: compile the hot path's plain modules to C with mypyc, or leave them as Python.
 
-Everything about the package is in pyproject.toml; this file only adds the optional extension.
-``streamer/actions/_scan.py`` (empty-key walk, IPv4 and date-time checks, run on every item) is
-compiled with mypyc when the build has mypy and a C compiler; if either is missing, or the
-compilation fails, the build goes on and the module stays plain Python with the same answers
-(``streamer.actions._scan.COMPILED`` says which one runs). ``STREAMER_PURE_PYTHON=1`` skips the
-compilation on purpose.
+Everything about the package is in pyproject.toml; this file only adds the optional extensions.
+:data:`COMPILED_MODULES` (the per-item scans, and the per-message bookkeeping: offset tickets,
+windows, the per-contact gate) are compiled with mypyc when the build has mypy and a C compiler;
+if either is missing, or the compilation fails, the build goes on and the modules stay plain
+Python with the same answers (``streamer.actions._scan.COMPILED`` says which one runs; the
+tests check that every listed module has the same flavour and that no build is older than its
+source). ``STREAMER_PURE_PYTHON=1`` skips the compilation on purpose.
+
+Measured (``/tmp``-free: ``bench/bench_dispatch.py --instructions``): compiling the three
+bookkeeping modules takes 8% of the CPU instructions per message of the dispatch path.
 """
 
 from __future__ import annotations
@@ -18,7 +22,14 @@ from typing import Any
 from setuptools import setup
 from setuptools.command.build_ext import build_ext
 
-COMPILED_MODULES = ["streamer/actions/_scan.py"]
+COMPILED_MODULES = [
+    # Each: typed, no decorators or dynamic attributes, no monkeypatching by the tests (a
+    # compiled class's methods cannot be replaced on an instance), pure bookkeeping.
+    "streamer/actions/_scan.py",
+    "streamer/offsets/_tracker.py",
+    "streamer/batching/_batcher.py",
+    "streamer/batching/_ordering.py",
+]
 
 
 def _say(message: str) -> None:
@@ -28,7 +39,7 @@ def _say(message: str) -> None:
 def _fall_back(reason: str) -> None:
     # An editable install built earlier left compiled files beside the source, and Python
     # would keep importing them instead of the source: remove them.
-    _say(f"{reason}; the scans stay plain Python")
+    _say(f"{reason}; the hot path stays plain Python")
     for module in COMPILED_MODULES:
         source = Path(module)
         for built in source.parent.glob(f"{source.stem}*.so"):
@@ -43,7 +54,7 @@ class OptionalBuildExt(build_ext):
         try:
             super().run()
         except Exception as exc:  # any compiler trouble: fall back to Python
-            _fall_back(f"compiling the scans failed ({exc!r})")
+            _fall_back(f"compiling the hot path failed ({exc!r})")
 
     def build_extension(self, ext: Any) -> None:
         try:
@@ -62,11 +73,11 @@ def _extensions() -> list[Any]:
         _fall_back("mypyc is not available")
         return []
     try:
-        # Only the listed module is analysed: its package's other imports (pydantic, ...) are
-        # not installed in an isolated build environment.
+        # Only the listed modules are analysed: their packages' other imports (pydantic, ...)
+        # are not installed in an isolated build environment, and are typed Any.
         return list(mypycify(["--follow-imports=skip", *COMPILED_MODULES], opt_level="3"))
     except (Exception, SystemExit) as exc:  # mypyc exits on a type error
-        _fall_back(f"mypyc could not translate the scans ({exc!r})")
+        _fall_back(f"mypyc could not translate the hot path ({exc!r})")
         return []
 
 

@@ -11,6 +11,11 @@ each run's messages/s and the CPU time per message (of this process: on a shared
 spent waiting for a core is not ours), and the median.
 
     python bench/bench_dispatch.py [--messages 100000] [--runs 7] [--shape sdk]
+        [--ordering per_contact|none] [--in-flight 16]
+
+``--ordering``: with ``per_contact`` (the default, as ``delivery.ordering``'s) the items pass
+the per-contact gate, and a closed batch is answered only once ``--in-flight`` later batches
+have closed (requests in flight): a contact's next item is held until then, as in the pipeline.
 
 ``--instructions`` also counts the CPU instructions per message of that path with valgrind's
 callgrind (runs of two lengths, each less the same run that only prepares its messages): a
@@ -20,6 +25,7 @@ figure that does not depend on what else the machine is doing.
 from __future__ import annotations
 
 import argparse
+import collections
 import gc
 import re
 import shutil
@@ -36,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from streamer.app._dispatch import Dispatcher
 from streamer.app._outcomes import Outcomes
-from streamer.batching import Batcher
+from streamer.batching import Batch, Batcher, ContactOrder
 from streamer.observability import Metrics
 from streamer.offsets import OffsetTracker
 from streamer.routing import compile_router
@@ -81,28 +87,41 @@ def _answered(metrics: Metrics, batch: Any, outcomes: Outcomes) -> None:
     series.items.observe(len(batch))
 
 
-def one_run(messages: list[FakeMessage], poll_batch: int = 1000) -> tuple[float, float]:
+def one_run(
+    messages: list[FakeMessage], poll_batch: int = 1000, *, ordering: str = "per_contact",
+    in_flight: int = 16,
+) -> tuple[float, float]:
     router = compile_router(None)
     metrics = Metrics()
     tracker = OffsetTracker()
     batcher = Batcher(max_items=500, max_bytes=2_000_000, linger_s=0.2, clock=time.monotonic,
                       route_limit=router.max_items)
+    order = ContactOrder(batcher.add) if ordering == "per_contact" else None
     dead: Any = _NoDeadLetters()
     dispatcher = Dispatcher(decode=decode_json, route=router.route, tracker=tracker,
                             batcher=batcher, dead_letter=dead, metrics=metrics,
-                            clock=time.monotonic)
-    outcomes = Outcomes(dead_letter=dead, metrics=metrics, on_auth_changed=lambda ok: None)
+                            clock=time.monotonic, order=order)
+    outcomes = Outcomes(dead_letter=dead, metrics=metrics, on_auth_changed=lambda ok: None,
+                        order=order)
+    sent: collections.deque[Batch] = collections.deque()
+
+    def answer_oldest() -> None:
+        batch = sent.popleft()
+        batch.body()
+        _answered(metrics, batch, outcomes)
+        sent.extend(batcher.take_ready())  # items the answer released, now in full windows
+
     gc.collect()
     started, cpu_started = time.perf_counter(), time.process_time()
     for start in range(0, len(messages), poll_batch):
         dispatcher.process(messages[start:start + poll_batch])
-        for batch in batcher.take_ready():
-            batch.body()
-            _answered(metrics, batch, outcomes)
+        sent.extend(batcher.take_ready())
+        while len(sent) > in_flight:
+            answer_oldest()
         tracker.to_commit()
-    for batch in batcher.drain():
-        batch.body()
-        _answered(metrics, batch, outcomes)
+    while sent or not batcher.empty:
+        sent.extend(batcher.drain())
+        answer_oldest()
     elapsed = time.perf_counter() - started
     cpu = time.process_time() - cpu_started
     assert tracker.pending == 0 and dispatcher.consumed == len(messages)
@@ -114,6 +133,9 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--shape", choices=("sdk", "sample"), default="sdk")
+    parser.add_argument("--ordering", choices=("per_contact", "none"), default="per_contact")
+    parser.add_argument("--in-flight", type=int, default=16,
+                        help="batches closed before the oldest is answered (default 16)")
     parser.add_argument("--instructions", action="store_true",
                         help="also count instructions per message with valgrind (callgrind)")
     parser.add_argument("--loop-once", type=int, metavar="N", help=argparse.SUPPRESS)
@@ -122,14 +144,15 @@ def main() -> None:
     if args.loop_once is not None:
         messages = _messages(args.loop_once, args.shape)
         if not args.prepare_only:
-            one_run(messages)
+            one_run(messages, ordering=args.ordering, in_flight=args.in_flight)
         return
     messages = _messages(args.messages, args.shape)
     size = sum(len(m.value() or b"") for m in messages) / len(messages)
-    print(f"{len(messages):,} messages (50% identify, 50% track, {size:,.0f} bytes of JSON each)")
+    print(f"{len(messages):,} messages (50% identify, 50% track, {size:,.0f} bytes of JSON each),"
+          f" ordering {args.ordering}, {args.in_flight} batches in flight")
     rates, cpus = [], []
     for run in range(1, args.runs + 1):
-        elapsed, cpu = one_run(messages)
+        elapsed, cpu = one_run(messages, ordering=args.ordering, in_flight=args.in_flight)
         rate = len(messages) / elapsed
         rates.append(rate)
         cpus.append(cpu / len(messages) * 1e6)
@@ -138,10 +161,10 @@ def main() -> None:
           f"{statistics.median(rates):,.0f} msg/s "
           "(decode, route, map, validate, serialise, window, settle, commit maths)")
     if args.instructions:
-        _print_instructions(args.shape)
+        _print_instructions(args.shape, args.ordering, args.in_flight)
 
 
-def _print_instructions(shape: str) -> None:
+def _print_instructions(shape: str, ordering: str, in_flight: int) -> None:
     valgrind = shutil.which("valgrind")
     if valgrind is None:
         print("instructions per message: valgrind is not installed")
@@ -150,7 +173,8 @@ def _print_instructions(shape: str) -> None:
     for count in (2_000, 12_000):
         for prepare_only in (False, True):
             command = [valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null",
-                       sys.executable, __file__, "--loop-once", str(count), "--shape", shape]
+                       sys.executable, __file__, "--loop-once", str(count), "--shape", shape,
+                       "--ordering", ordering, "--in-flight", str(in_flight)]
             if prepare_only:
                 command.append("--prepare-only")
             done = subprocess.run(command, capture_output=True, text=True, check=True)
