@@ -3,8 +3,8 @@
 * :class:`AiohttpTransport`, the default: one ``aiohttp.ClientSession`` (created on first use,
   inside the running loop), a pool of at most ``max_connections`` keep-alive connections,
   headers built once, no cookie jar, redirects not followed, compressed answers decoded. It
-  costs about a third of the CPU of httpx's connection pool for a 500-item request (0.4 against
-  1.2 ms here, ``bench/bench_client.py``), and every delivered item goes through it.
+  costs about a third of the CPU of httpx's connection pool for a 500-item request (0.41 against
+  1.10 ms, ``bench/bench_client.py``), and every delivered item goes through it.
 * :class:`HttpxTransport`: an ``httpx.AsyncClient``, when the environment names a proxy
   (``HTTPS_PROXY``, ``ALL_PROXY`` ..., with ``NO_PROXY``), or when a test hands an
   ``httpx.AsyncBaseTransport``. httpx honours every form of the environment's proxies as before
