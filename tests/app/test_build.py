@@ -98,6 +98,6 @@ def test_start_up_errors_name_the_host_and_the_reason() -> None:
         return str(caught.value)
 
     refused = asyncio.run(attempt("http://127.0.0.1:9/v1"))  # port 9: nothing listens
-    assert "GET http://127.0.0.1:9/v1/me failed: ConnectError" in refused
+    assert "GET http://127.0.0.1:9/v1/me failed: ClientConnectorError" in refused
     assert "Connection refused" in refused
     assert KEY not in refused

@@ -1,13 +1,14 @@
-"""OrttoClient.post sends straight through its connection pool, except when the environment
-names a proxy: then it goes through the client, which honours it (as ``me`` does)."""
+"""When the environment names a proxy, OrttoClient sends through httpx, which honours it (an
+HTTP proxy gets the absolute form, an HTTPS request a CONNECT tunnel); without one, aiohttp
+carries the requests (test_client_http.py)."""
 
 from __future__ import annotations
 
 import asyncio
 
-import httpx
 import pytest
 
+from streamer import RequestError
 from streamer.sender import OrttoClient
 
 
@@ -48,25 +49,35 @@ def test_a_proxy_from_the_environment_carries_the_batches() -> None:
     assert lines == [b"POST http://ortto.example/v1/track HTTP/1.1"]
 
 
-def test_without_a_proxy_the_batch_goes_to_the_transport_with_the_clients_url() -> None:
-    seen: list[httpx.Request] = []
+def test_an_https_proxy_from_the_environment_tunnels_the_batches() -> None:
+    async def scenario() -> tuple[RequestError, list[bytes]]:
+        lines: list[bytes] = []
 
-    def answer(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return httpx.Response(200, json={"ok": True}, headers={"X-Test": "1"})
+        async def refuse(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            head = await reader.readuntil(b"\r\n\r\n")
+            lines.append(head.split(b"\r\n", 1)[0])
+            writer.write(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+            await writer.drain()
+            writer.close()
 
-    async def post() -> tuple[int, str, bytes]:
-        client = OrttoClient("pau-test", endpoint="http://127.0.0.1:9/v1",
-                             transport=httpx.MockTransport(answer))
+        server = await asyncio.start_server(refuse, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        with pytest.MonkeyPatch.context() as env:
+            env.setenv("https_proxy", f"http://127.0.0.1:{port}")
+            env.delenv("NO_PROXY", raising=False)
+            env.delenv("no_proxy", raising=False)
+            client = OrttoClient("pau-test", endpoint="https://ortto.example/v1")
         try:
-            result = await client.post("/identify", b"[1]")
+            with pytest.raises(RequestError) as caught:
+                await client.post("/track", b"[]")
         finally:
             await client.aclose()
-        return result.status, result.headers["x-test"], result.body
+            server.close()
+            await server.wait_closed()
+        return caught.value, lines
 
-    assert asyncio.run(post()) == (200, "1", b'{"ok":true}')
-    (request,) = seen
-    assert str(request.url) == "http://127.0.0.1:9/v1/identify"
-    assert request.headers["authorization"] == "Bearer pau-test"
-    assert request.headers["content-type"] == "application/json"
-    assert request.content == b"[1]"
+    error, lines = asyncio.run(scenario())
+    # The request went to the proxy as a tunnel to Ortto's host, which the proxy refused.
+    assert lines == [b"CONNECT ortto.example:443 HTTP/1.1"]
+    assert str(error).startswith("POST /track failed: ProxyError")
+    assert "pau-test" not in str(error)

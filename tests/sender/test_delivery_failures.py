@@ -1,20 +1,24 @@
 """No delivery dies silently: every failure of the HTTP client is a retried request failure that
 names its class; the governor's place and the in-flight count come back on every path; a bug
-that escapes a delivery task is latched and raised (HTTP served by httpx.MockTransport)."""
+that escapes a delivery task is latched and raised. The failures a real server can cause go
+over real loopback HTTP (aiohttp); the others (any exception at all, a bare OSError) are raised
+by an ``httpx.MockTransport`` handed to the client."""
 
 from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import httpx
 import pytest
+from aiohttp import web
 
 from streamer import DeliveryError
 from streamer.batching import Batch
 from streamer.sender import Governor, OrttoClient, RetryPolicy, Sender, TokenBucket
 
+from ._loopback import serving, serving_httpx
 from .test_sender import Sink, _batch
 
 KEY = "pau-secret-key-value"
@@ -102,6 +106,86 @@ def test_each_kind_of_client_failure_is_retried_and_named(
     assert KEY not in sink.reasons[0]
     assert sender.failure is None
     assert (sender.in_flight_items, governor.in_flight) == (0, 0)
+
+
+async def _garbled_over_http(request: web.Request) -> web.Response:
+    return web.Response(body=b"not gzip at all", headers={"Content-Encoding": "gzip"})
+
+
+async def _unanswered(request: web.Request) -> web.Response:
+    await asyncio.Event().wait()  # cancelled when the client gives up
+    return web.Response()
+
+
+async def _closed(request: web.Request) -> web.Response:
+    assert request.transport is not None
+    request.transport.close()  # no answer at all
+    return web.Response()
+
+
+@pytest.mark.parametrize(("failing", "name", "what"), [
+    (_garbled_over_http, "ClientPayloadError", "failed"),
+    (_unanswered, "Timeout", "timed out"),
+    (_closed, "ServerDisconnectedError", "failed"),
+], ids=["undecodable body", "no answer in read_timeout_s", "connection closed"])
+def test_each_kind_of_real_http_failure_is_retried_and_named(
+    failing: Callable[[web.Request], Awaitable[web.Response]], name: str, what: str
+) -> None:
+    calls = 0
+
+    async def handler(request: web.Request) -> web.Response:
+        nonlocal calls
+        calls += 1
+        await request.read()
+        if calls == 1:
+            return await failing(request)
+        return web.json_response({"errors": []})
+
+    async def scenario() -> tuple[ReasonSink, Sender, Governor]:
+        sink, governor = ReasonSink(), Governor(max_in_flight=4)
+        async with serving(handler) as url:
+            client = OrttoClient(KEY, endpoint=url, read_timeout_s=0.2)
+            sender = Sender(client, sink, governor=governor, policy=RetryPolicy(
+                budget_s=5.0, initial_s=0.001, max_s=0.01, rng=random.Random(1)))
+            sender.submit(_batch(2))
+            assert await sender.drain(10.0)
+            await client.aclose()
+        return sink, sender, governor
+
+    sink, sender, governor = asyncio.run(scenario())
+    assert len(sink.accepted) == 2 and not sink.refused
+    (reason,) = sink.reasons
+    assert reason.startswith(f"POST /track {what}: ") and name in reason
+    assert KEY not in reason
+    assert sender.failure is None
+    assert (sender.in_flight_items, governor.in_flight) == (0, 0)
+
+
+def test_a_refused_connection_dead_letters_without_a_status_but_with_its_class() -> None:
+    # Nothing listens on the port of a server that has stopped.
+    async def scenario() -> tuple[ReasonSink, list[tuple[str, str]]]:
+        sink, requests = ReasonSink(), []
+        async with serving_httpx(lambda _: httpx.Response(200)) as url:
+            pass
+        client = OrttoClient(KEY, endpoint=url)
+        sender = Sender(
+            client, sink, governor=Governor(max_in_flight=4),
+            policy=RetryPolicy(budget_s=0.02, initial_s=0.001, max_s=0.01, rng=random.Random(1)),
+            on_request=lambda p, o, _n, _s: requests.append((p, o)),
+        )
+        sender.submit(_batch(2))
+        assert await sender.drain(10.0)
+        await client.aclose()
+        return sink, requests
+
+    sink, requests = asyncio.run(scenario())
+    assert [(status, reason) for _, status, _, reason in sink.refused] == [
+        (None, "retries_exhausted")] * 2
+    assert sink.error_classes == ["ClientConnectorError"] * 2
+    message = sink.refused[0][2]
+    assert "last failure: POST /track failed: ClientConnectorError: " in message
+    assert "(Connection refused)" in message and KEY not in message
+    assert requests and set(requests) == {("/track", "error")}
 
 
 def test_a_connection_failure_dead_letters_without_a_status_but_with_its_class() -> None:

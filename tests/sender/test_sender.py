@@ -1,11 +1,11 @@
-"""The sender's reading of each kind of answer (HTTP served by httpx.MockTransport; the
-integration tests use the real sandbox)."""
+"""The sender's reading of each kind of answer, over real HTTP (a loopback server answering
+with the test's function of an ``httpx.Request``; the integration tests use the real sandbox)."""
 
 from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import httpx
 import orjson
@@ -15,6 +15,8 @@ from streamer.batching import Batch
 from streamer.offsets import PartitionOffsets
 from streamer.routing._types import Route
 from streamer.sender import Governor, OrttoClient, RetryPolicy, Sender
+
+from ._loopback import HttpxHandler, serving_httpx
 
 ROUTE = Route(0, "track", "trackActivity", "/track")
 
@@ -61,22 +63,21 @@ def _batch(n: int, state: PartitionOffsets | None = None) -> Batch:
     return batch
 
 
-Handler = Callable[[httpx.Request], httpx.Response]
-
-
-async def _deliver(handler: Handler, batch: Batch, *, budget: float = 5.0) -> tuple[Sink, Sender]:
+async def _deliver(handler: HttpxHandler, batch: Batch, *, budget: float = 5.0,
+                   read_timeout_s: float = 30.0) -> tuple[Sink, Sender]:
     sink = Sink()
-    client = OrttoClient("pau-test", endpoint="http://sandbox.invalid/v1",
-                         transport=httpx.MockTransport(handler))
-    sender = Sender(
-        client, sink,
-        policy=RetryPolicy(budget_s=budget, initial_s=0.001, max_s=0.01, rng=random.Random(1)),
-        governor=Governor(max_in_flight=4), probe_initial_s=0.01, probe_max_s=0.02,
-    )
-    sender.submit(batch)
-    assert await sender.drain(10.0)
-    await sender.aclose()
-    await client.aclose()
+    async with serving_httpx(handler) as url:
+        client = OrttoClient("pau-test", endpoint=url, read_timeout_s=read_timeout_s)
+        sender = Sender(
+            client, sink,
+            policy=RetryPolicy(budget_s=budget, initial_s=0.001, max_s=0.01,
+                               rng=random.Random(1)),
+            governor=Governor(max_in_flight=4), probe_initial_s=0.01, probe_max_s=0.02,
+        )
+        sender.submit(batch)
+        assert await sender.drain(10.0)
+        await sender.aclose()
+        await client.aclose()
     return sink, sender
 
 
@@ -138,16 +139,33 @@ def test_whole_request_5xx_and_429_are_retried_honouring_the_hint() -> None:
 
 def test_timeouts_are_retried() -> None:
     count = 0
+    reasons: list[str] = []
 
-    def handler(request: httpx.Request) -> httpx.Response:
+    async def handler(request: httpx.Request) -> httpx.Response:
         nonlocal count
         count += 1
         if count < 3:
-            raise httpx.ReadTimeout("slow", request=request)
+            await asyncio.Event().wait()  # never answered: cancelled when the client gives up
         return httpx.Response(200, json={"errors": []})
 
-    sink, _ = asyncio.run(_deliver(handler, _batch(1)))
+    class Reasons(Sink):
+        def retrying(self, batch: Batch, count: int, reason: str) -> None:
+            reasons.append(reason)
+
+    async def scenario() -> Sink:
+        sink = Reasons()
+        async with serving_httpx(handler) as url:
+            client = OrttoClient("pau-test", endpoint=url, read_timeout_s=0.2)
+            sender = Sender(client, sink, policy=RetryPolicy(initial_s=0.001, max_s=0.01),
+                            governor=Governor(max_in_flight=4))
+            sender.submit(_batch(1))
+            assert await sender.drain(10.0)
+            await client.aclose()
+        return sink
+
+    sink = asyncio.run(scenario())
     assert count == 3 and len(sink.accepted) == 1
+    assert len(reasons) == 2 and all(r.startswith("POST /track timed out: ") for r in reasons)
 
 
 def test_413_splits_until_the_single_item_is_rejected() -> None:
