@@ -6,7 +6,10 @@ A refusal for an item whose partition was revoked meanwhile is dropped here: the
 next owner consumes the message again from the last commit and decides its fate itself.
 
 With per-contact ordering, every fate (delivered, refused, dropped on a revocation) confirms the
-item to the gate (``batching/_ordering.py``), which sends the contact's next held item.
+item to the gate (``batching/_ordering.py``), which sends the contact's next held item to its
+window; then ``on_released`` lets the pipeline send the windows that filled at once, rather than
+after its next poll (up to ``poll_timeout`` later while consumption is paused: a contact's items
+go one round trip each, so that wait was paid once per item of a contact).
 """
 
 from __future__ import annotations
@@ -39,9 +42,12 @@ class Outcomes:
         wall_clock: Callable[[], float] = time.time,
         clock: Callable[[], float] = time.monotonic,
         order: ContactOrder | None = None,
+        on_released: Callable[[], None] | None = None,
     ) -> None:
         self._dead_letter = dead_letter
         self._order = order
+        self._on_released = on_released
+        """Called after the gate confirmed items (it may have released held ones)."""
         self._metrics = metrics
         self._on_auth_changed = on_auth_changed
         self._wall = wall_clock
@@ -58,6 +64,8 @@ class Outcomes:
             ticket.settle()
         if self._order is not None:
             self._order.confirmed(batch, indexes)
+            if self._on_released is not None:
+                self._on_released()
         count = len(tickets)
         self.delivered_items += count
         metrics = self._metrics
@@ -78,6 +86,8 @@ class Outcomes:
         ticket = batch.tickets[index]
         if self._order is not None:
             self._order.confirmed_one(batch.route.path, batch.contacts[index])
+            if self._on_released is not None:
+                self._on_released()
         if ticket.partition.revoked:
             return
         self.rejected_items += 1
@@ -99,6 +109,8 @@ class Outcomes:
     def abandoned(self, batch: Batch, indexes: Sequence[int]) -> None:
         if self._order is not None:
             self._order.confirmed(batch, indexes)
+            if self._on_released is not None:
+                self._on_released()
 
     def retrying(self, batch: Batch, count: int, reason: str) -> None:
         label = _reason_label(reason)

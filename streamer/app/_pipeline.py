@@ -64,6 +64,9 @@ __all__ = ["Pipeline", "PipelineStats"]
 
 log = logging.getLogger("streamer.pipeline")
 
+_MIN_POLL_WAIT_S = 0.001
+"""A poll waits at least this long: an overdue window must not spin the loop."""
+
 
 @dataclass(slots=True, frozen=True)
 class PipelineStats:
@@ -125,6 +128,7 @@ class Pipeline:
         self.outcomes = Outcomes(
             dead_letter=self.dead_letter, metrics=self.metrics,
             on_auth_changed=self._auth_changed, order=self.order,
+            on_released=self._send_released,
         )
         self.governors = Governors(max_in_flight=delivery.max_in_flight, clock=clock)
         self.client = client
@@ -244,7 +248,7 @@ class Pipeline:
         try:
             while not self._stop.is_set():
                 self.sender.raise_if_failed()
-                messages = self.decoding.admit(await self.source.poll())
+                messages = self.decoding.admit(await self.source.poll(self._poll_wait()))
                 if self.source.rebalances != self._rebalances_seen:
                     self._rebalances_seen = self.source.rebalances
                     self._reshare()
@@ -273,6 +277,16 @@ class Pipeline:
             self._running = False
             await self._shutdown()
 
+    def _poll_wait(self) -> float | None:
+        """How long the next poll may wait for messages: until the first window's linger is
+        over, so that it closes on time rather than up to a poll late (a contact's items go
+        one round trip each: that lateness was paid per item). None: the source's own wait
+        (no window open, or no token of the rate budget to close one with)."""
+        deadline = self.batcher.next_deadline()
+        if deadline is None or not self.client.rate.has_token():
+            return None
+        return max(_MIN_POLL_WAIT_S, deadline - self._clock())
+
     def _flush_logs(self, *, everything: bool = False) -> None:
         self.dead_letter.flush_log(everything=everything)
         self.outcomes.flush_log(everything=everything)
@@ -288,6 +302,10 @@ class Pipeline:
     def _send(self, batches: list[Batch]) -> None:
         for batch in batches:
             self.sender.submit(batch)
+
+    def _send_released(self) -> None:
+        # An answer released held items (per-contact order): the windows they filled go now.
+        self._send(self.batcher.take_ready())
 
     async def _back_pressure(self) -> None:
         if self.order is not None:

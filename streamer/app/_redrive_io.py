@@ -137,10 +137,10 @@ class LetterSource(RangeSource):
         self.resolved = 0
         """Resolution records acknowledged by the broker."""
 
-    async def poll(self) -> list[Message]:
+    async def poll(self, wait_s: float | None = None) -> list[Message]:
         out: list[Any] = []
         wanted = self._wanted
-        for message in await super().poll():
+        for message in await super().poll(wait_s):
             if message.error() is not None:
                 out.append(message)
                 continue

@@ -248,15 +248,15 @@ class KafkaSource:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._thread, fn, *args)
 
-    async def poll(self) -> list[Message]:
-        return await self._run(self._consume)
+    async def poll(self, wait_s: float | None = None) -> list[Message]:
+        """The next messages; waits at most ``wait_s`` (at most ``poll_timeout_s``) for some."""
+        wait = self._poll_timeout if wait_s is None else min(wait_s, self._poll_timeout)
+        return await self._run(self._consume, wait)
 
-    def _consume(self) -> list[Message]:
+    def _consume(self, wait_s: float) -> list[Message]:
         if self._heartbeat is not None:  # liveness: this thread still gets to consume()
             self._heartbeat()
-        messages: list[Message] = self._consumer.consume(
-            self._config.poll_batch, self._poll_timeout
-        )
+        messages: list[Message] = self._consumer.consume(self._config.poll_batch, wait_s)
         if self._rebalanced:
             self._rebalanced = False
             self._count_partitions(self._consumer)

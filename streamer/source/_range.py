@@ -180,16 +180,19 @@ class RangeSource:
 
     # -- reading ---------------------------------------------------------------------------
 
-    async def poll(self) -> list[Message]:
+    async def poll(self, wait_s: float | None = None) -> list[Message]:
+        """The next messages of the ranges; waits at most ``wait_s`` (at most
+        ``poll_timeout_s``) for some."""
+        wait = self._poll_timeout if wait_s is None else min(wait_s, self._poll_timeout)
         limit = self._config.poll_batch
         bucket = self._bucket
         if bucket is not None:
             available = bucket.available()
             if available < 1:
-                await asyncio.sleep(min(bucket.wait_s(), self._poll_timeout))
+                await asyncio.sleep(min(bucket.wait_s(), wait))
                 return []
             limit = min(limit, available)
-        messages = await self._run(self._consume, limit)
+        messages = await self._run(self._consume, limit, wait)
         if messages:
             if bucket is not None:
                 bucket.take(len(messages))
@@ -208,11 +211,11 @@ class RangeSource:
         seconds = self._last_read - first_at
         return (self._events - first_count) / seconds if seconds > 0 else float(self._events)
 
-    def _consume(self, limit: int) -> list[Message]:
+    def _consume(self, limit: int, wait_s: float) -> list[Message]:
         if self.done or self._consumer is None:
-            time.sleep(self._poll_timeout)
+            time.sleep(wait_s)
             return []
-        messages: list[Any] = self._consumer.consume(limit, self._poll_timeout)
+        messages: list[Any] = self._consumer.consume(limit, wait_s)
         ends = self._ends
         kept: list[Message] = [
             m for m in messages
