@@ -64,9 +64,6 @@ __all__ = ["Pipeline", "PipelineStats"]
 
 log = logging.getLogger("streamer.pipeline")
 
-_MIN_POLL_WAIT_S = 0.001
-"""A poll waits at least this long: an overdue window must not spin the loop."""
-
 
 @dataclass(slots=True, frozen=True)
 class PipelineStats:
@@ -282,10 +279,7 @@ class Pipeline:
         over, so that it closes on time rather than up to a poll late (a contact's items go
         one round trip each: that lateness was paid per item). None: the source's own wait
         (no window open, or no token of the rate budget to close one with)."""
-        deadline = self.batcher.next_deadline()
-        if deadline is None or not self.client.rate.has_token():
-            return None
-        return max(_MIN_POLL_WAIT_S, deadline - self._clock())
+        return self.batcher.wait_s() if self.client.rate.has_token() else None
 
     def _flush_logs(self, *, everything: bool = False) -> None:
         self.dead_letter.flush_log(everything=everything)

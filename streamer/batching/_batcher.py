@@ -167,6 +167,16 @@ class Batcher:
             return None
         return min(w.opened_at for w in self._windows.values()) + self._linger
 
+    def wait_s(self, now: float | None = None, *, at_least: float = 0.001) -> float | None:
+        """Seconds until the first window's linger is over (``None``: no window is open), at
+        least ``at_least``: a caller that waits for input meanwhile closes it on time, and an
+        overdue window does not make it spin."""
+        deadline = self.next_deadline()
+        if deadline is None:
+            return None
+        now = self._clock() if now is None else now
+        return max(at_least, deadline - now)
+
     def discard(self, keys: set[TopicPartitionKey]) -> list[tuple[Batch, list[int]]]:
         """Drop waiting items of revoked partitions (their next owner redoes them); returns
         the dropped items, by the batch they were in (the ordering gate confirms them)."""

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pytest
+
 from streamer.batching import Batcher
 from streamer.offsets import PartitionOffsets
 from streamer.routing._types import Route
@@ -120,3 +122,26 @@ def test_fits_counts_the_brackets() -> None:
     batcher = Batcher(max_items=3, max_bytes=10, linger_s=1.0, clock=FakeClock())
     assert batcher.fits(b"12345678")
     assert not batcher.fits(b"123456789")
+
+
+def test_wait_s_runs_to_the_first_linger_and_never_to_zero() -> None:
+    clock = FakeClock(start=0.0)
+    batcher = Batcher(max_items=100, max_bytes=10_000, linger_s=0.5, clock=clock)
+    state = PartitionOffsets(("t", 0))
+    assert batcher.wait_s() is None  # no window open: the caller's own wait
+    batcher.add(TRACK, b"1", _ticket(state, 0))
+    clock.now = 0.2
+    batcher.add(IDENTIFY, b"2", _ticket(state, 1))
+    # (now, wait): the first window's linger (opened at 0), then a floor once it is overdue
+    for now, wait in [(0.2, 0.3), (0.45, 0.05), (0.5, 0.001), (0.9, 0.001)]:
+        clock.now = now
+        assert batcher.wait_s() == pytest.approx(wait), now
+    assert batcher.wait_s(at_least=0.01) == 0.01
+    clock.now = 0.6
+    (due,) = batcher.due()
+    assert due.route is TRACK
+    assert batcher.wait_s() == pytest.approx(0.1)  # the identify window's (opened at 0.2)
+    clock.now = 0.75
+    (due,) = batcher.due()
+    assert due.route is IDENTIFY
+    assert batcher.wait_s() is None
