@@ -50,7 +50,7 @@ from streamer.source import decode_json
 from streamer.testing import FakeMessage, sample_events
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from streamer.testing import sdk_events
+from streamer.testing import SDK_MIXES, sdk_events
 
 
 class _NoDeadLetters:
@@ -63,10 +63,10 @@ class _NoDeadLetters:
 
 
 def _messages(
-    count: int, shape: str, partitions: int = 4, run: int = 250
+    count: int, shape: str, partitions: int = 4, run: int = 250, mix: str = "identify_track"
 ) -> list[FakeMessage]:
     """Runs of ``run`` messages per partition, round robin: the shape of consumed fetches."""
-    events = ((e for _key, e in sdk_events(count, seed=3)) if shape == "sdk"
+    events = ((e for _key, e in sdk_events(count, seed=3, mix=mix)) if shape == "sdk"
               else sample_events(count, seed=3, page_share=0.0))
     values = [orjson.dumps(e) for e in events]
     offsets = [0] * partitions
@@ -133,6 +133,8 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--shape", choices=("sdk", "sample"), default="sdk")
+    parser.add_argument("--mix", choices=sorted(SDK_MIXES), default="identify_track",
+                        help="the SDK shape's mix of types (filter: 95%% page/screen)")
     parser.add_argument("--ordering", choices=("per_contact", "none"), default="per_contact")
     parser.add_argument("--in-flight", type=int, default=16,
                         help="batches closed before the oldest is answered (default 16)")
@@ -142,13 +144,13 @@ def main() -> None:
     parser.add_argument("--prepare-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.loop_once is not None:
-        messages = _messages(args.loop_once, args.shape)
+        messages = _messages(args.loop_once, args.shape, mix=args.mix)
         if not args.prepare_only:
             one_run(messages, ordering=args.ordering, in_flight=args.in_flight)
         return
-    messages = _messages(args.messages, args.shape)
+    messages = _messages(args.messages, args.shape, mix=args.mix)
     size = sum(len(m.value() or b"") for m in messages) / len(messages)
-    print(f"{len(messages):,} messages (50% identify, 50% track, {size:,.0f} bytes of JSON each),"
+    print(f"{len(messages):,} messages (mix {args.mix}, {size:,.0f} bytes of JSON each),"
           f" ordering {args.ordering}, {args.in_flight} batches in flight")
     rates, cpus = [], []
     for run in range(1, args.runs + 1):
@@ -161,10 +163,10 @@ def main() -> None:
           f"{statistics.median(rates):,.0f} msg/s "
           "(decode, route, map, validate, serialise, window, settle, commit maths)")
     if args.instructions:
-        _print_instructions(args.shape, args.ordering, args.in_flight)
+        _print_instructions(args.shape, args.ordering, args.in_flight, args.mix)
 
 
-def _print_instructions(shape: str, ordering: str, in_flight: int) -> None:
+def _print_instructions(shape: str, ordering: str, in_flight: int, mix: str) -> None:
     valgrind = shutil.which("valgrind")
     if valgrind is None:
         print("instructions per message: valgrind is not installed")
@@ -174,7 +176,7 @@ def _print_instructions(shape: str, ordering: str, in_flight: int) -> None:
         for prepare_only in (False, True):
             command = [valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null",
                        sys.executable, __file__, "--loop-once", str(count), "--shape", shape,
-                       "--ordering", ordering, "--in-flight", str(in_flight)]
+                       "--ordering", ordering, "--in-flight", str(in_flight), "--mix", mix]
             if prepare_only:
                 command.append("--prepare-only")
             done = subprocess.run(command, capture_output=True, text=True, check=True)
