@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
+from orjson import JSONDecodeError
 
 from .._exceptions import DecodeError, KafkaClientError
 from ..batching import Batcher, ContactOrder
@@ -29,7 +30,7 @@ from ..deadletter import DeadLetterWriter, Rejection
 from ..observability import Metrics
 from ..offsets import OffsetTracker, PartitionOffsets, TopicPartitionKey
 from ..routing._types import TURNED_OFF, Accepted, Rejected
-from ..source import Decoder
+from ..source import Decoder, decode_json
 
 __all__ = ["Dispatcher"]
 
@@ -51,6 +52,8 @@ class Dispatcher:
         order: ContactOrder | None = None,
     ) -> None:
         self._decode = decode
+        self._json = decode is decode_json
+        """JSON input: the loop calls orjson.loads itself, decode_json only to name a refusal."""
         self._order = order
         self._max_event_bytes = max_event_bytes
         self._route = route
@@ -75,7 +78,7 @@ class Dispatcher:
         decode, route, add = self._decode, self._route, self._batcher.add
         order = self._order
         max_item, max_event = self._batcher.max_item_bytes, self._max_event_bytes
-        dumps = orjson.dumps
+        dumps, loads, json = orjson.dumps, orjson.loads, self._json
         per_topic: dict[str, int] = {}
         filtered = turned_off = skipped = run = 0
         # Fetches come in runs of one partition: look its state up once per run.
@@ -100,11 +103,23 @@ class Dispatcher:
             offset = message.offset()
             value = message.value()
             try:
-                if value is not None and len(value) > max_event:
-                    raise DecodeError(
-                        f"the value has {len(value):,} bytes, more than kafka.max_event_bytes "
-                        f"({max_event:,})", reason="too_large")
-                event = decode(value)
+                if value is None:
+                    event = decode(value)
+                else:
+                    if len(value) > max_event:
+                        raise DecodeError(
+                            f"the value has {len(value):,} bytes, more than "
+                            f"kafka.max_event_bytes ({max_event:,})", reason="too_large")
+                    if json:
+                        # decode_json's own call, without its frame (the filter path is
+                        # mostly this); what it would refuse, it is asked to name.
+                        try:
+                            parsed: Any = loads(value)
+                        except JSONDecodeError:
+                            parsed = None
+                        event = parsed if type(parsed) is dict else decode(value)
+                    else:
+                        event = decode(value)
             except DecodeError as exc:
                 ticket = state.dispatch(offset, 1, now, message)
                 self._reject(message, ticket, Rejection("decode", exc.reason, str(exc), 400))
