@@ -54,10 +54,11 @@ from ..observability import ClusterProbe, HealthServer, Heartbeats, Metrics
 from ..offsets import Checkpoint, CommitResult, OffsetTracker, TopicPartitionKey
 from ..sender import Governors, OrttoClient, RetryPolicy, Sender
 from ..source import KafkaSource, build_decoding, prefetch_bytes
-from ._backpressure import BackPressure, Verdict, pipeline_holders
+from ._backpressure import BackPressure, pipeline_holders
 from ._dispatch import Dispatcher
 from ._gauges import PipelineGauges
 from ._outcomes import Outcomes
+from ._pausing import Pausing
 from ._rebalance import Rebalance
 
 __all__ = ["Pipeline", "PipelineStats"]
@@ -175,6 +176,10 @@ class Pipeline:
         )
         if self.order is not None:
             self.pressure.add(self.order)  # items held for per-contact ordering
+        self.pausing = Pausing(
+            self.source, self.pressure, self.metrics, order=self.order,
+            hot_limit=int(delivery.max_pending_items * delivery.ordering_pause_share),
+        )
         # Readiness needs a broker round trip now and then (see observability/_vitals.py).
         probe_s = max(0.5, kafka.session_timeout_ms / 4000.0)
         self.cluster = ClusterProbe(self.dead_letter.probe, interval_s=probe_s, timeout_s=probe_s)
@@ -263,7 +268,7 @@ class Pipeline:
                     self.gauges.checkpoint(self.dispatcher.last_dispatched)
                     self._flush_logs()
                     next_commit = self._clock() + interval
-                await self._back_pressure()
+                await self.pausing.apply(key_ok=self._key_ok)
                 self._update_gauges()
                 if self._finished is not None and self._settled():
                     break
@@ -300,38 +305,6 @@ class Pipeline:
     def _send_released(self) -> None:
         # An answer released held items (per-contact order): the windows they filled go now.
         self._send(self.batcher.take_ready())
-
-    async def _back_pressure(self) -> None:
-        if self.order is not None:
-            share = self.config.delivery.ordering_pause_share
-            await self._hot_partitions(int(self.config.delivery.max_pending_items * share))
-        verdict, held = self.pressure.decide(paused=self.source.paused, key_ok=self._key_ok)
-        self.metrics.pending_bytes.set(held.nbytes)
-        if verdict is Verdict.PAUSE:
-            log.info("pausing consumption (%d unfinished items, %d bytes held, key ok: %s)",
-                     held.items, held.nbytes, self._key_ok)
-            await self.source.pause()
-        elif verdict is Verdict.RESUME:
-            log.info("resuming consumption (%d unfinished items, %d bytes held)",
-                     held.items, held.nbytes)
-            await self.source.resume()
-
-    async def _hot_partitions(self, limit: int) -> None:
-        """Pause a partition alone while its items held for ordering pass ``limit``."""
-        assert self.order is not None
-        held = self.order.held_by_partition
-        source = self.source
-        if held:
-            hot = [k for k in self.order.hot_partitions(limit) if k not in source.paused_alone]
-            if hot:
-                log.info("pausing %s alone: more than %d items held for ordering (a hot "
-                         "contact)", hot, limit)
-                await source.pause_partitions(hot)
-        if source.paused_alone:
-            cool = [k for k in source.paused_alone if held.get(k, 0) <= limit // 2]
-            if cool:
-                log.info("resuming %s: items held for ordering back under %d", cool, limit // 2)
-                await source.resume_partitions(cool)
 
     def _auth_changed(self, ok: bool) -> None:
         self._key_ok = ok
