@@ -24,6 +24,7 @@ import orjson
 from ..batching import Batch, ContactOrder
 from ..deadletter import DeadLetterWriter, Rejection
 from ..observability import LogSummariser, Metrics
+from ..offsets import settle_all
 
 __all__ = ["Outcomes"]
 
@@ -58,10 +59,7 @@ class Outcomes:
 
     def delivered(self, batch: Batch, indexes: Sequence[int] | None, seconds: float) -> None:
         tickets = batch.tickets if indexes is None else [batch.tickets[i] for i in indexes]
-        # Read before settling: a message is let go of once it is done.
-        stamps = [t.message.timestamp() for t in tickets]
-        for ticket in tickets:
-            ticket.settle()
+        ages = settle_all(tickets, self._wall() * 1000.0)
         if self._order is not None:
             self._order.confirmed(batch, indexes)
             if self._on_released is not None:
@@ -73,11 +71,7 @@ class Outcomes:
         # itself (the sender's on_request), failed requests included.
         route = batch.route
         metrics.delivered.labels(route.action, route.name).inc(count)
-        now_ms = self._wall() * 1000.0
-        # A list comprehension rather than nested generators and max(): 40% less per item.
-        metrics.end_to_end.observe_many([
-            (now_ms - stamp) / 1000.0 if now_ms > stamp else 0.0 for kind, stamp in stamps if kind
-        ])
+        metrics.end_to_end.observe_many(ages)
 
     def rejected(
         self, batch: Batch, index: int, *, status: int | None, message: str, reason: str,

@@ -8,6 +8,7 @@ from ._tracker import (
     Ticket,
     TopicPartitionKey,
     message_bytes,
+    settle_all,
 )
 
 __all__ = [
@@ -19,4 +20,5 @@ __all__ = [
     "Ticket",
     "TopicPartitionKey",
     "message_bytes",
+    "settle_all",
 ]

@@ -28,12 +28,12 @@ This module is pure bookkeeping: no Kafka, no clock of its own (times are passed
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 __all__ = [
     "MESSAGE_OVERHEAD", "OffsetTracker", "PartitionOffsets", "Ticket", "TopicPartitionKey",
-    "message_bytes",
+    "message_bytes", "settle_all",
 ]
 
 TopicPartitionKey = tuple[str, int]
@@ -94,6 +94,22 @@ class Ticket:
     @property
     def done(self) -> bool:
         return self.remaining == 0
+
+
+def settle_all(tickets: Sequence[Ticket], now_ms: float) -> list[float]:
+    """Settle one piece of each ticket's work (a delivered request's items); return the age, in
+    seconds from its Kafka timestamp to ``now_ms``, of each message that has one (0 for a
+    timestamp in the future: clock skew). Read before settling: a done ticket lets its message
+    go. One compiled loop, where reading, settling and measuring were three per item."""
+    ages: list[float] = []
+    for ticket in tickets:
+        message = ticket.message
+        if message is not None:
+            kind, stamp = message.timestamp()
+            if kind:  # 0: the message has no timestamp
+                ages.append((now_ms - stamp) / 1000.0 if now_ms > stamp else 0.0)
+        ticket.settle()
+    return ages
 
 
 class PartitionOffsets:
