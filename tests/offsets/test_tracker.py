@@ -134,3 +134,40 @@ def test_a_done_message_is_let_go_of_while_an_older_one_is_in_flight() -> None:
     assert head.message is not None and state.pending_bytes == head.nbytes
     head.settle()
     assert state.committable() == 2 and head.message is None
+
+
+class _Stamped:
+    """A kept message with a Kafka timestamp (kind 0: none)."""
+
+    def __init__(self, kind: int, stamp_ms: int) -> None:
+        self._stamp = (kind, stamp_ms)
+
+    def timestamp(self) -> tuple[int, int]:
+        return self._stamp
+
+    def value(self) -> bytes:
+        return b"{}"
+
+    def key(self) -> None:
+        return None
+
+
+def test_settle_all_ages_each_stamped_message_then_settles_it() -> None:
+    from streamer.offsets import settle_all
+
+    state = PartitionOffsets(("t", 0))
+    # (timestamp kind, timestamp ms, pieces of work): the ages are read before settling.
+    rows = [(1, 9_750, 1), (0, -1, 1), (1, 10_900, 1), (1, 6_000, 2)]
+    tickets = []
+    for offset, (kind, stamp, parts) in enumerate(rows):
+        ticket = state.dispatch(offset, parts, 0.0, _Stamped(kind, stamp))
+        assert ticket is not None
+        tickets.append(ticket)
+    ages = settle_all(tickets, now_ms=10_000.0)
+    assert ages == [pytest.approx(0.25), 0.0, pytest.approx(4.0)]  # none for kind 0; future: 0
+    assert [t.remaining for t in tickets] == [0, 0, 0, 1]
+    assert [t.message is None for t in tickets] == [True, True, True, False]
+    assert state.committable() == 3 and state.pending == 1
+    # Its second piece: the message was kept for it, and it is aged again (a retried half).
+    assert settle_all(tickets[3:], now_ms=10_000.0) == [pytest.approx(4.0)]
+    assert state.pending == 0 and state.committable() == 4
