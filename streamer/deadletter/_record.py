@@ -11,7 +11,8 @@ Layout (also in ``schemas/dead-letter.avsc`` and the README):
 - ``streamer.status``: the HTTP-style status (400 for local validation), when there is one
   (absent when Ortto never answered: a timeout or a connection failure);
 - ``streamer.error_class``: the exception class of the last failure when there was no HTTP
-  answer (``ConnectTimeout``, ``ConnectError``, ``RemoteProtocolError``, ...);
+  answer (aiohttp's ``ClientConnectorError``, ``SocketTimeoutError``, ``ServerDisconnectedError``,
+  ...; httpx's behind a proxy);
 - ``streamer.message``: the human-readable cause (Ortto's item message when Ortto refused it);
 - ``streamer.action``, ``streamer.subscription``, ``streamer.config_hash``: what mapped it;
 - ``streamer.message_id``: the event's ``messageId``, when it could be read;
