@@ -1,13 +1,14 @@
 """How fast one core turns Segment events into serialised Ortto items, with the presets.
 
-Run: ``python bench/bench_mapping.py [--events N] [--runs R]``.
+Run: ``python bench/bench_mapping.py [--events N] [--runs R] [--mix MIX]``.
 
-It builds realistic identify and track events (half of each: traits, properties, a context with
-ip, app, library, userAgent, page, device, ...; ``--shape sdk``, the default: about 1 KB each,
-as Segment's libraries send them, ``streamer.testing.sdk_events``; ``--shape rich``: the
-events written
-below), then times, per run, the stages of the hot path
-on every event:
+It builds realistic events (``--shape sdk``, the default: about 1 KB each, as Segment's
+libraries send them, ``streamer.testing.sdk_events``; ``--shape rich``: identify and track
+events written below, a context with ip, app, library, userAgent, page, device, ...) in one or
+both of the mixes of ``streamer.testing.SDK_MIXES`` (``--mix``, default both, one after the
+other): ``identify_track``, half of each, every event matching a preset; ``filter``, 95%
+page/screen events that no preset matches (every trigger is evaluated, none matches) and 5%
+track. Per mix it times, per run, the stages of the hot path on every event:
 
 1. trigger matching (every preset trigger on every event),
 2. mapping (the matching preset's mapping, to a dict),
@@ -18,9 +19,9 @@ and the whole ``Router.route`` + ``orjson.dumps`` path as the pipeline runs it (
 counted). It prints each stage's cost and the events/s of the median and of the best run (on a
 shared machine, interference only ever adds time). Target: >= 150,000 events/s.
 
-``--instructions`` also counts the CPU instructions per event of that path with valgrind's
-callgrind: a figure that does not depend on what else the machine is doing, for comparing two
-versions of the code (it takes a minute or two).
+``--instructions`` also counts the CPU instructions per event of that path, and of
+``Router.route`` alone, with valgrind's callgrind: figures that do not depend on what else the
+machine is doing, for comparing two versions of the code (a minute or two per mix).
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ from streamer.mapping import compile_mapping, compile_trigger
 from streamer.routing import Accepted, compile_router
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from streamer.testing import sdk_events
+from streamer.testing import SDK_MIXES, sdk_events
 
 TARGET = 150_000
 
@@ -132,11 +133,27 @@ def _track(rng: random.Random, n: int) -> dict[str, Any]:
     return event
 
 
-def build_events(count: int, seed: int = 7, shape: str = "sdk") -> list[dict[str, Any]]:
+def build_events(
+    count: int, seed: int = 7, shape: str = "sdk", mix: str = "identify_track"
+) -> list[dict[str, Any]]:
     if shape == "sdk":
-        return [e for _key, e in sdk_events(count, seed=seed)]
+        return [e for _key, e in sdk_events(count, seed=seed, mix=mix)]
     rng = random.Random(seed)
-    return [(_identify if n % 2 == 0 else _track)(rng, n) for n in range(count)]
+    if mix == "identify_track":
+        return [(_identify if n % 2 == 0 else _track)(rng, n) for n in range(count)]
+    # The filter mix in the rich shape: identify events turned into page events (no preset
+    # matches them), one in twenty a track event.
+    events = []
+    for n in range(count):
+        if n % 20 == 0:
+            events.append(_track(rng, n))
+            continue
+        event = _identify(rng, n)
+        event["type"] = "page" if n % 2 else "screen"
+        event["name"] = "Checkout"
+        event["properties"] = event.pop("traits")
+        events.append(event)
+    return events
 
 
 def _cpu_time(run: Callable[[], None]) -> float:
@@ -159,14 +176,29 @@ def main() -> int:
     parser.add_argument("--instructions", action="store_true",
                         help="also count instructions per event with valgrind (callgrind)")
     parser.add_argument("--shape", choices=("sdk", "rich"), default="sdk")
+    parser.add_argument("--mix", choices=(*SDK_MIXES, "both"), default="both",
+                        help="the mix of event types (default: both mixes, one after the other)")
     parser.add_argument("--loop-once", type=int, metavar="N", help=argparse.SUPPRESS)
+    parser.add_argument("--route-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.loop_once is not None:
-        return _loop_once(args.loop_once, args.distinct, args.shape)
+        return _loop_once(args.loop_once, args.distinct, args.shape, args.mix, args.route_only)
+    mixes = list(SDK_MIXES) if args.mix == "both" else [args.mix]
+    for n, mix in enumerate(mixes):
+        if n:
+            print()
+        _measure(args, mix)
+    return 0
+
+
+def _measure(args: argparse.Namespace, mix: str) -> None:
     # A few hundred distinct events, routed over and over: their objects stay in the CPU
     # caches, as a just-decoded event's do in the pipeline. (Routing tens of thousands of
     # long-decoded events would mostly measure cache misses.)
-    distinct = [(orjson.dumps(e), e) for e in build_events(args.distinct, shape=args.shape)]
+    built = build_events(args.distinct, shape=args.shape, mix=mix)
+    distinct = [(orjson.dumps(e), e) for e in built]
+    kinds = {kind: sum(e.get("type") == kind for e in built) / len(built)
+             for kind in dict.fromkeys(e.get("type") for e in built)}
     batch = (distinct * (args.events // len(distinct) + 1))[:args.events]
     size = sum(len(raw) for raw, _ in distinct) / len(distinct)
 
@@ -225,7 +257,8 @@ def main() -> int:
 
     count = len(batch)
     best = {name: min(t) for name, t in timings.items()}
-    print(f"{count} events per run ({len(distinct)} distinct, 50% identify, 50% track, "
+    shares = ", ".join(f"{share:.0%} {kind}" for kind, share in kinds.items())
+    print(f"mix {mix}: {count} events per run ({len(distinct)} distinct: {shares}; "
           f"{size:.0f} bytes of JSON each on average), {args.runs} runs, CPU time of one core")
     print(f"per-item scans: {'compiled (mypyc)' if _scan.COMPILED else 'plain Python'}")
     print("stages (best run of each cumulative pipeline, differences):")
@@ -249,8 +282,7 @@ def main() -> int:
         print(f"Router.route + orjson.dumps, {label} run: {seconds / count * 1e6:.2f} us/event, "
               f"{rate:,.0f} events/s (target {TARGET:,}: {'met' if rate >= TARGET else 'NOT met'})")
     if args.instructions:
-        _print_instructions(args.distinct, args.shape)
-    return 0
+        _print_instructions(args.distinct, args.shape, mix)
 
 
 def _calibration_loop() -> None:
@@ -262,11 +294,16 @@ def _calibration_loop() -> None:
         table[key] = table.get(key, 0) + n
 
 
-def _loop_once(count: int, distinct: int, shape: str) -> int:
+def _loop_once(count: int, distinct: int, shape: str, mix: str, route_only: bool) -> int:
     # What --instructions measures under callgrind: set-up, then `count` events through the path.
-    events = build_events(distinct, shape=shape)
+    events = build_events(distinct, shape=shape, mix=mix)
     batch = (events * (count // len(events) + 1))[:count]
-    route_and_serialise(compile_router(None).route, batch)
+    route = compile_router(None).route
+    if route_only:
+        for event in batch:
+            route(event)
+    else:
+        route_and_serialise(route, batch)
     return 0
 
 
@@ -279,27 +316,28 @@ def route_and_serialise(route: Callable[[Any], list[Any]], events: list[dict[str
                 dumps(outcome.item)
 
 
-def _print_instructions(distinct: int, shape: str) -> None:
+def _print_instructions(distinct: int, shape: str, mix: str) -> None:
     valgrind = shutil.which("valgrind")
     if valgrind is None:
         print("instructions per event: valgrind is not installed")
         return
-    counts = []
-    # Two lengths: the difference leaves out the start-up (imports, compilation).
-    for count in (2_000, 12_000):
-        done = subprocess.run(
-            [valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
-             __file__, "--loop-once", str(count), "--distinct", str(distinct),
-             "--shape", shape],
-            capture_output=True, text=True, check=True,
-        )
-        found = re.search(r"Collected : (\d+)", done.stderr)
-        if found is None:
-            print(f"instructions per event: no count in callgrind's output\n{done.stderr}")
-            return
-        counts.append(int(found.group(1)))
-    print(f"Router.route + orjson.dumps: {(counts[1] - counts[0]) / 10_000:,.0f} instructions "
-          "per event (callgrind)")
+    for label, extra in (("Router.route + orjson.dumps", []), ("Router.route", ["--route-only"])):
+        counts = []
+        # Two lengths: the difference leaves out the start-up (imports, compilation).
+        for count in (2_000, 12_000):
+            done = subprocess.run(
+                [valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
+                 __file__, "--loop-once", str(count), "--distinct", str(distinct),
+                 "--shape", shape, "--mix", mix, *extra],
+                capture_output=True, text=True, check=True,
+            )
+            found = re.search(r"Collected : (\d+)", done.stderr)
+            if found is None:
+                print(f"instructions per event: no count in callgrind's output\n{done.stderr}")
+                return
+            counts.append(int(found.group(1)))
+        print(f"{label}: {(counts[1] - counts[0]) / 10_000:,.0f} instructions per event "
+              f"(callgrind, mix {mix})")
 
 
 if __name__ == "__main__":

@@ -135,6 +135,12 @@ class Action:
     description: str = ""
     prepare: Callable[[dict[str, Any]], Verdict | None] | None = None
     """``None`` when the action has no rule of its own (nothing to call per item)."""
+    prepare_doubt: Callable[[Callable[[str], str]], str] | None = None
+    """``prepare``'s rules as a test the router writes into its generated code (no call per
+    item): ``prepare_doubt(value)`` is the source of a Python expression that is false only
+    for an item ``prepare`` accepts (returns ``None`` for), ``value(key)`` being the name
+    holding the validated value of the item's ``key`` (``MISSING`` when absent). Where it is
+    true, ``prepare`` itself decides. ``None``: the generated code calls ``prepare``."""
     _by_key: Mapping[str, Field] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

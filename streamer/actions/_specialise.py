@@ -185,7 +185,11 @@ def _value_tests(n: int, field: Field, source: Any, env: dict[str, Any], fail: s
         env[f"B{n}_{i}"] = allowed | {type(env["MISSING"])}
 
     def lines(v: str, parts: Mapping[str, str] | None, absent: str | None) -> list[str]:
-        type_test = " and ".join(f"type({v}) is not T{n}_{i}" for i in range(len(types)))
+        # `v.__class__` rather than `type(v)`: an attribute read costs less than a call (about
+        # 50 instructions a test on CPython 3.11), and the values come from a decoder or the
+        # mapping engine, whose objects never claim another class (as the mapping code's own
+        # `.__class__ is dict` tests count on).
+        type_test = " and ".join(f"{v}.__class__ is not T{n}_{i}" for i in range(len(types)))
         rest = []
         if written_out is not None:
             # An object the mapping writes out, whose values can only be scalars once checked.
@@ -194,9 +198,9 @@ def _value_tests(n: int, field: Field, source: Any, env: dict[str, Any], fail: s
             for i, (part_key, _) in enumerate(written_out):
                 if parts is None:
                     rest.append(f"if (w := vget({part_key!r}, MISSING)) is not MISSING"
-                                f" and type(w) not in A{n}_{i}: {fail}")
+                                f" and w.__class__ not in A{n}_{i}: {fail}")
                 elif part_key in parts:
-                    rest.append(f"if type({parts[part_key]}) not in B{n}_{i}: {fail}")
+                    rest.append(f"if {parts[part_key]}.__class__ not in B{n}_{i}: {fail}")
                 # else: a key the object never has (an undefined constant)
         rest += [f"if not C{n}_{i}({v}): {fail}" for i in range(len(checks))]
         if dict in types and written_out is None:

@@ -8,11 +8,12 @@ namespace is ``ortto.com`` came from Ortto itself, so it is not sent but counts 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ._common import common_fields
 from ._model import Action, Field, FieldType, Refusal, Skip, Verdict
-from ._values import js_trim
+from ._values import JS_WHITESPACE, js_trim
 
 __all__ = ["TRACK_ACTIVITY"]
 
@@ -30,6 +31,16 @@ def _prepare(item: dict[str, Any]) -> Verdict | None:
     if item.get("namespace") == ORTTO_NAMESPACE:
         return FROM_ORTTO
     return None
+
+
+def _prepare_doubt(value: Callable[[str], str]) -> str:
+    # False only where _prepare returns None: an event name that is a string whose first and
+    # last characters are not blank (so trimming leaves something), a namespace not Ortto's.
+    event, namespace = value("event"), value("namespace")
+    return (
+        f"{event}.__class__ is not str or not {event} or {event}[0] in {JS_WHITESPACE!r}"
+        f" or {event}[-1] in {JS_WHITESPACE!r} or {namespace} == {ORTTO_NAMESPACE!r}"
+    )
 
 
 TRACK_ACTIVITY = Action(
@@ -56,4 +67,5 @@ TRACK_ACTIVITY = Action(
     preset_name="Track Activity",
     preset_trigger='type = "track"',
     prepare=_prepare,
+    prepare_doubt=_prepare_doubt,
 )

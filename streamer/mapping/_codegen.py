@@ -238,8 +238,17 @@ class _Writer:
                     self.emit(indent, line)
         built = self.name("o")
         display = ", ".join(f"{key!r}: {entry.var}" for key, entry in parts.items())
-        self.emit(indent, f"{built} = {{{display}}}")
         optional = [(key, entry.var) for key, entry in parts.items() if not entry.defined]
+        if optional and hook is None:
+            # A nested object whose values are all undefined (the presets' `location` for an
+            # event without an address) is built without them at once, not built then emptied.
+            left = ", ".join(f"{key!r}: {entry.var}" for key, entry in parts.items()
+                             if entry.defined)
+            self.emit(indent, f"if {' and '.join(f'{var} is U' for _, var in optional)}:")
+            self.emit(indent + 1, f"{built} = {{{left}}}")
+            self.emit(indent, "else:")
+            indent += 1
+        self.emit(indent, f"{built} = {{{display}}}")
         if optional and hook is not None:
             self.lines.insert(self.start, "    " * indent + "gap = False")
             self.emit(indent, "if gap:")

@@ -91,7 +91,12 @@ def fused_step(
     ]
     if action.prepare is not None:
         # A verdict is rare: settle asks again (the rules are pure) and builds the outcome.
-        lines.append("    if prepare(clean) is not None: return settle(clean)")
+        # The action's rules written out where it can (no call per item), else called.
+        doubt = (
+            "prepare(clean) is not None" if action.prepare_doubt is None
+            else action.prepare_doubt(read)
+        )
+        lines.append(f"    if {doubt}: return settle(clean)")
     if tags is not None:
         lines += [
             "    tag = tags.get(clean.get('audience_update_mode', ''))",

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..actions._scan import turns_off
 from ..mapping import UNDEFINED
-from ._types import TURNED_OFF, Outcome
+from ._types import NO_MATCH, TURNED_OFF, Outcome
 
 __all__ = ["route_function"]
 
@@ -42,7 +42,7 @@ def route_function(
     the destination called ``names``?): one lookup for the events without one.
     """
     namespace: dict[str, Any] = {
-        "U": UNDEFINED, "off": turns_off, "NAMES": names, "OFF": TURNED_OFF,
+        "U": UNDEFINED, "off": turns_off, "NAMES": names, "OFF": TURNED_OFF, "NONE": NO_MATCH,
     }
     prologue = ["def route(event):"]
     if names is not None:
@@ -90,7 +90,8 @@ def _exclusive_equalities(
 def _dispatch_function(
     field: str, by_value: dict[str, _Step], namespace: dict[str, Any], prologue: list[str]
 ) -> _RouteFunction:
-    """The router of exclusive triggers: one read of the field, at most one step."""
+    """The router of exclusive triggers: one read of the field, at most one step; an event
+    that matches none gets :data:`NO_MATCH` (no list made)."""
     lines = [*prologue, f"    value = event.get({field!r}, U)"]
     if len(by_value) <= 4:
         # A few string comparisons are cheaper than hashing the value.
@@ -98,12 +99,12 @@ def _dispatch_function(
         for n, (value, step) in enumerate(by_value.items()):
             namespace[f"s{n}"] = step
             lines.append(f"        if value == {value!r}: return [s{n}(event)]")
-        lines.append("    return []")
+        lines.append("    return NONE")
     else:
         namespace["steps"] = by_value
         lines += [
             "    step = steps.get(value) if value.__class__ is str else None",
-            "    return [] if step is None else [step(event)]",
+            "    return NONE if step is None else [step(event)]",
         ]
     return _define(lines, namespace)
 

@@ -84,7 +84,8 @@ class Router:
     route: _RouteFunction
     """``route(event)``: one outcome per subscription whose trigger matches ``event``, in
     subscription order; ``[]`` = filtered (:data:`TURNED_OFF` when the event's
-    ``integrations`` object turns this destination off, see :mod:`._integrations`).
+    ``integrations`` object turns this destination off, see :mod:`._integrations`). The list
+    may be shared (``TURNED_OFF``, ``NO_MATCH``): never modify it.
 
     The per-event hot path: a function generated for these subscriptions (one test per
     trigger, no loop; triggers of the form ``type = "..."`` share one read of the field, and

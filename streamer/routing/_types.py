@@ -3,7 +3,8 @@
 ``Router.route(event)`` returns one outcome per subscription whose trigger matched, in
 subscription order; an empty list means the event is filtered (done at once): it matched no
 subscription, or, when the list is :data:`TURNED_OFF` itself, its ``integrations`` object turns
-this destination off.
+this destination off. The list may be shared (:data:`TURNED_OFF`, :data:`NO_MATCH`): never
+modify what ``route`` returns.
 
 - :class:`Accepted`: a clean, validated item, ready to be serialised into its route's window.
 - :class:`Rejected`: the item failed mapping or validation (status 400, the message names the
@@ -17,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Final, NamedTuple
 
-__all__ = ["TURNED_OFF", "Accepted", "Outcome", "Rejected", "Route", "Skipped"]
+__all__ = ["NO_MATCH", "TURNED_OFF", "Accepted", "Outcome", "Rejected", "Route", "Skipped"]
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -58,3 +59,8 @@ TURNED_OFF: Final[list[Outcome]] = []
 """What ``Router.route`` returns for an event whose ``integrations`` object turns this destination
 off: no outcome (the event is filtered), and this very list, so that ``outcomes is TURNED_OFF``
 tells why without another look at the event. Shared: never modify it."""
+
+NO_MATCH: Final[list[Outcome]] = []
+"""What ``Router.route`` returns, where it dispatches on a field (the presets), for an event no
+trigger matches: no outcome, and always this list rather than a new one (the filter path
+allocates nothing). Shared: never modify it."""

@@ -23,6 +23,7 @@ from streamer.actions import (
     get_action,
     presets,
 )
+from streamer.actions._values import JS_WHITESPACE
 
 PRESETS_FILE = Path(__file__).parents[1] / "conformance" / "ortto-presets-mapping.json"
 
@@ -98,6 +99,36 @@ def test_activity_from_ortto_is_skipped_after_the_event_name_check() -> None:
     assert process(_activity(namespace="ortto.com", event=" ")) == Refusal(
         400, "Missing event name"
     )
+
+
+_NAMES = ["", " ", "Signed Up", " Signed Up", "Signed Up\n", "\u3000", "a", "a\u00a0b",
+          "\ufeffx", "x\u2028", "\u200b", 0, None]
+_NAMESPACES = ["ortto.com", "Ortto.com", "ortto.com ", "", "com.example.app", None, 1]
+
+
+@pytest.mark.parametrize("event", [*_NAMES, "absent"])
+@pytest.mark.parametrize("namespace", [*_NAMESPACES, "absent"])
+def test_the_written_out_rules_doubt_every_item_prepare_does_not_accept(
+    event: Any, namespace: Any
+) -> None:
+    # The router's generated code tests prepare_doubt's expression instead of calling prepare:
+    # where it is false, prepare must accept the item (where it is true, prepare decides).
+    missing = object()
+    item = _activity()
+    values = {"event": event, "namespace": namespace}
+    for key, value in values.items():
+        if value == "absent":
+            del item[key]
+            values[key] = missing
+    assert TRACK_ACTIVITY.prepare is not None and TRACK_ACTIVITY.prepare_doubt is not None
+    source = TRACK_ACTIVITY.prepare_doubt(lambda key: f"values[{key!r}]")
+    doubt = eval(source, {"MISSING": missing}, {"values": values})
+    if not doubt:
+        assert TRACK_ACTIVITY.prepare(item) is None
+    # Only what trimming would change is doubted (a zero-width space is not blank to JavaScript).
+    name = values["event"]
+    if type(name) is str and name and name.strip(JS_WHITESPACE) == name:
+        assert doubt is (values["namespace"] == "ortto.com")
 
 
 def test_contacts_from_ortto_namespace_are_sent() -> None:

@@ -23,7 +23,8 @@ from streamer.routing import Outcome, compile_router
 _scalars = st.one_of(
     st.none(), st.booleans(), st.integers(-3, 600), st.sampled_from([1.5, 2.0]),
     st.sampled_from(["", " ", "u1", "10.0.0.1", "::1", "2026-11-28T10:07:00Z",
-                     "2026-02-30T10:07:00.123Z", "add", "remove", "ortto.com", "Signed Up"]),
+                     "2026-02-30T10:07:00.123Z", "add", "remove", "ortto.com", "Signed Up",
+                     " Signed Up", "Signed Up\u3000", "\u00a0"]),
 )
 _values = st.recursive(
     _scalars,

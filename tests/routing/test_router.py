@@ -12,6 +12,7 @@ from streamer import ConfigError, MappingError
 from streamer.config import SubscriptionConfig
 from streamer.mapping import field_equality
 from streamer.routing import (
+    TURNED_OFF,
     Accepted,
     Rejected,
     Route,
@@ -19,6 +20,7 @@ from streamer.routing import (
     compile_router,
     config_hash,
 )
+from streamer.routing._types import NO_MATCH
 
 
 def sub(**fields: Any) -> SubscriptionConfig:
@@ -80,6 +82,10 @@ def test_preset_items() -> None:
 def test_filtered_skipped_and_rejected() -> None:
     router = compile_router(None)
     assert router.route({"type": "page", "name": "Home"}) == []
+    # The filter path makes no list: every unmatched event gets the same empty one, which is
+    # not TURNED_OFF (why the event was filtered stays known).
+    unmatched = [router.route({"type": kind}) for kind in ("page", "screen", 7)]
+    assert all(o is NO_MATCH for o in unmatched) and NO_MATCH == [] and NO_MATCH is not TURNED_OFF
     [skipped] = router.route(track(context={"app": {"namespace": "ortto.com"}}))
     assert type(skipped) is Skipped and "ortto.com" in skipped.reason
     [rejected] = router.route(track(context={"ip": "::1"}))
