@@ -103,23 +103,20 @@ class Dispatcher:
             offset = message.offset()
             value = message.value()
             try:
-                if value is None:
-                    event = decode(value)
+                if value is not None and len(value) > max_event:
+                    raise DecodeError(
+                        f"the value has {len(value):,} bytes, more than kafka.max_event_bytes "
+                        f"({max_event:,})", reason="too_large")
+                if json and value is not None:
+                    # decode_json's own call, without its frame (the filter path is mostly
+                    # this); what it would refuse, it is asked to name.
+                    try:
+                        parsed: Any = loads(value)
+                    except JSONDecodeError:
+                        parsed = None
+                    event = parsed if type(parsed) is dict else decode(value)
                 else:
-                    if len(value) > max_event:
-                        raise DecodeError(
-                            f"the value has {len(value):,} bytes, more than "
-                            f"kafka.max_event_bytes ({max_event:,})", reason="too_large")
-                    if json:
-                        # decode_json's own call, without its frame (the filter path is
-                        # mostly this); what it would refuse, it is asked to name.
-                        try:
-                            parsed: Any = loads(value)
-                        except JSONDecodeError:
-                            parsed = None
-                        event = parsed if type(parsed) is dict else decode(value)
-                    else:
-                        event = decode(value)
+                    event = decode(value)
             except DecodeError as exc:
                 ticket = state.dispatch(offset, 1, now, message)
                 self._reject(message, ticket, Rejection("decode", exc.reason, str(exc), 400))

@@ -47,7 +47,7 @@ class Outcomes:
     ) -> None:
         self._dead_letter = dead_letter
         self._order = order
-        self._on_released = on_released
+        self._on_released = on_released or _nothing
         """Called after the gate confirmed items (it may have released held ones)."""
         self._metrics = metrics
         self._on_auth_changed = on_auth_changed
@@ -62,8 +62,7 @@ class Outcomes:
         ages = settle_all(tickets, self._wall() * 1000.0)
         if self._order is not None:
             self._order.confirmed(batch, indexes)
-            if self._on_released is not None:
-                self._on_released()
+            self._on_released()
         count = len(tickets)
         self.delivered_items += count
         metrics = self._metrics
@@ -80,8 +79,7 @@ class Outcomes:
         ticket = batch.tickets[index]
         if self._order is not None:
             self._order.confirmed_one(batch.route.path, batch.contacts[index])
-            if self._on_released is not None:
-                self._on_released()
+            self._on_released()
         if ticket.partition.revoked:
             return
         self.rejected_items += 1
@@ -103,8 +101,7 @@ class Outcomes:
     def abandoned(self, batch: Batch, indexes: Sequence[int]) -> None:
         if self._order is not None:
             self._order.confirmed(batch, indexes)
-            if self._on_released is not None:
-                self._on_released()
+            self._on_released()
 
     def retrying(self, batch: Batch, count: int, reason: str) -> None:
         label = _reason_label(reason)
@@ -142,3 +139,7 @@ def _reason_label(reason: str) -> str:
     if reason == "item_retryable":
         return reason
     return "transport"
+
+
+def _nothing() -> None:
+    return None
