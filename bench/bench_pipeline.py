@@ -67,7 +67,7 @@ def raw_consume(bootstrap: str, topic: str, total: int) -> tuple[float, float]:
 
 
 async def pipeline_run(
-    bootstrap: str, topic: str, sandbox_url: str, ends: dict[int, int]
+    bootstrap: str, topic: str, sandbox_url: str, ends: dict[int, int], ordering: str
 ) -> tuple[float, float, float]:
     group = f"bench-{uuid.uuid4().hex[:8]}"
     config = parse_config({
@@ -76,7 +76,7 @@ async def pipeline_run(
                   "dead_letter_topic": f"{topic}.dlq", "commit_interval_ms": 200},
         "ortto": {"api_key": API_KEY, "endpoint": sandbox_url},
         "batching": {"max_items": 500, "linger_ms": 100},
-        "delivery": {"max_in_flight": 16},
+        "delivery": {"max_in_flight": 16, "ordering": ordering},
         "metrics": {"port": None},
     }, environ={})
     pipeline = await build_pipeline(config)
@@ -108,6 +108,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--shape", choices=("sdk", "sample"), default="sdk")
     parser.add_argument("--only", choices=("both", "streamer"), default="both")
+    parser.add_argument("--ordering", choices=("per_contact", "none"), default="per_contact",
+                        help="delivery.ordering (default: per_contact, the configuration's)")
     args = parser.parse_args()
 
     broker = start_local_broker()
@@ -133,7 +135,7 @@ def main() -> None:
                     raw_cpus.append(raw_cpu)
                     line += f"raw consume {raw_cpu:5.2f} us CPU/msg {raw:>9,.0f} msg/s | "
                 rate, cpu, requests = asyncio.run(
-                    pipeline_run(broker.bootstrap_servers, topic, sandbox.url, ends))
+                    pipeline_run(broker.bootstrap_servers, topic, sandbox.url, ends, args.ordering))
                 rates.append(rate)
                 cpus.append(cpu)
                 line += (f"streamer {cpu:5.2f} us CPU/msg {rate:>9,.0f} msg/s, "

@@ -11,8 +11,10 @@ One run, in this order (every ratio is taken within it):
 3. streamer end to end (``streamer run`` in a child process, a generated configuration, the
    sandbox's lean intake as the sink): events/s from the first request to every offset
    committed, its ratio to the ceiling, CPU per delivered event, peak RSS, and the sandbox's
-   CPU beside it (the sink must not be what is measured); once per ``--ordering`` value;
-4. the filter path: the same against the ceiling on the filter topic;
+   CPU beside it (the sink must not be what is measured); ``--repeat`` runs (default 3) per
+   ``--ordering`` value, the orderings in turn, each figure the median of its runs (one run
+   swings by a tenth or more with the neighbours; each run's figures are kept in the JSON);
+4. the filter path: the same against the ceiling on the filter topic (``--repeat`` runs);
 5. the Ortto budget: the sandbox refuses above R requests/s (``throttle``), streamer runs
    with ``delivery.rate_per_s: R``: items/s against R x 500, 429s, items per request;
 6. latency at half the measured e2e rate: p50/p99 from Kafka timestamp to the sandbox's answer;
@@ -56,6 +58,9 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--ordering", choices=("per_contact", "none", "both"),
                         help="set delivery.ordering (both: one e2e run with each); "
                              "default: the key is not set")
+    parser.add_argument("--repeat", type=int,
+                        help="end-to-end runs per ordering, taken in turn, reported as medians "
+                        "(default 3; 1 with --quick)")
     parser.add_argument("--budget-rps", type=float, default=20.0,
                         help="the Ortto budget scenario's requests/s (default %(default)s)")
     parser.add_argument("--seconds", type=float, help="length of the timed scenarios")
@@ -71,6 +76,10 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         args.events = 100_000 if args.quick else 1_000_000
     if args.seconds is None:
         args.seconds = 8.0 if args.quick else 20.0
+    if args.repeat is None:
+        args.repeat = 1 if args.quick else 3
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
     return args
 
 
@@ -106,18 +115,26 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             broker.create_topic("sdk-events.dlq", 1)
             _say("ceiling (3 runs)")
             found["ceiling"] = ceiling = scenarios.ceiling(bench, "sdk-events", total)
-            for ordering in orderings:
-                _say(f"streamer end to end (ordering: {ordering or 'key not set'})")
-                key = "end_to_end" if ordering is None else f"end_to_end_{ordering}"
-                found[key] = scenarios.end_to_end(bench, "sdk-events", ceiling, ordering)
+            rounds: dict[str, list[dict[str, Any]]] = {}
+            for round_ in range(1, args.repeat + 1):
+                for ordering in orderings:
+                    _say(f"streamer end to end (ordering: {ordering or 'key not set'}, run "
+                         f"{round_} of {args.repeat})")
+                    key = "end_to_end" if ordering is None else f"end_to_end_{ordering}"
+                    rounds.setdefault(key, []).append(
+                        scenarios.end_to_end(bench, "sdk-events", ceiling, ordering))
+            for key, runs in rounds.items():
+                found[key] = scenarios.median_of_runs(runs)
             first = found["end_to_end" if orderings[0] is None else f"end_to_end_{orderings[0]}"]
             if filter_values:
                 filter_total = produce(broker, "sdk-filter", filter_values, PARTITIONS)
                 broker.create_topic("sdk-filter.dlq", 1)
                 _say("filter path: ceiling (3 runs) and streamer")
                 found["filter_ceiling"] = scenarios.ceiling(bench, "sdk-filter", filter_total)
-                found["filter"] = scenarios.end_to_end(bench, "sdk-filter",
-                                                       found["filter_ceiling"], orderings[0])
+                found["filter"] = scenarios.median_of_runs([
+                    scenarios.end_to_end(bench, "sdk-filter", found["filter_ceiling"],
+                                         orderings[0])
+                    for _ in range(args.repeat)])
             if "budget" not in args.skip:
                 _say(f"Ortto budget: {args.budget_rps:g} requests/s for {args.seconds:g} s")
                 found["budget"] = scenarios.budget(bench, "sdk-events", args.budget_rps, total)

@@ -120,6 +120,12 @@ def _details(scenarios: dict[str, Any]) -> list[str]:
                 f"{run['streamer_cores_busy']:.2f}, sandbox {run['sandbox_cores_busy']:.2f}, "
                 f"machine {run['machine_cores_busy']:.2f}; broker "
                 f"{run['broker_cpu_us_per_event']:.1f} us/event")
+            if "runs" in run:
+                each = run["runs"]
+                cpus = " / ".join(f"{r['cpu_us_per_event']:.1f}" for r in each)
+                rates = " / ".join(f"{r.get('rate_vs_ceiling', 0):.2f}" for r in each)
+                lines.append(f"  {key}: medians of {len(each)} runs; CPU per event {cpus} us, "
+                             f"rate {rates} of the ceiling")
     return lines
 
 

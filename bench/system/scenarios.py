@@ -24,7 +24,7 @@ from streamer.testing import KafkaCluster
 from .events import Records, produce_steadily
 from .pipeline import Run, Setting, run_streamer
 
-__all__ = ["Bench", "budget", "ceiling", "end_to_end", "latency", "scale_out"]
+__all__ = ["Bench", "budget", "ceiling", "end_to_end", "latency", "median_of_runs", "scale_out"]
 
 _CEILING = Path(__file__).resolve().with_name("ceiling.py")
 
@@ -113,6 +113,30 @@ def end_to_end(
                        Setting(ordering=ordering))
     figures = _run_figures(run, ceiling_figures)
     figures["ordering"] = ordering or "default (key not set)"
+    return figures
+
+
+_PER_RUN = ("events_per_s", "cpu_us_per_event", "rate_vs_ceiling", "cpu_vs_ceiling",
+            "streamer_cores_busy", "items_per_request")
+
+
+def median_of_runs(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Several runs of one scenario as one: the median of every number (each figure on its
+    own), the highest peak RSS of each process, and each run's headline figures under
+    ``runs``. Runs of the orderings are taken in turn (ABAB), so that a neighbour's burst
+    lands on both rather than on one."""
+    if len(runs) == 1:
+        return runs[0]
+    figures: dict[str, Any] = {}
+    for key, first in runs[0].items():
+        values = [run[key] for run in runs]
+        if isinstance(first, bool) or not isinstance(first, int | float | list):
+            figures[key] = first
+        elif isinstance(first, list):  # peak RSS per process
+            figures[key] = [max(column) for column in zip(*values, strict=True)]
+        else:
+            figures[key] = statistics.median(values)
+    figures["runs"] = [{k: run[k] for k in _PER_RUN if k in run} for run in runs]
     return figures
 
 

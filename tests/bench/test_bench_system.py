@@ -82,3 +82,22 @@ def test_delivery_ordering_is_set_only_when_asked() -> None:
     chosen = config("127.0.0.1:9092", "t", "g", "http://127.0.0.1:1/v1", 0,
                     Setting(ordering="none", rate_per_s=20))
     assert chosen["delivery"] == {"ordering": "none", "rate_per_s": 20}
+
+
+def test_runs_are_combined_figure_by_figure() -> None:
+    runs = [
+        {"events": 100, "cpu_us_per_event": 25.0, "rate_vs_ceiling": 0.50, "peak_rss_mb": [90.0],
+         "ordering": "none", "events_per_s": 30_000.0},
+        {"events": 100, "cpu_us_per_event": 21.0, "rate_vs_ceiling": 0.61, "peak_rss_mb": [95.0],
+         "ordering": "none", "events_per_s": 36_000.0},
+        {"events": 100, "cpu_us_per_event": 23.0, "rate_vs_ceiling": 0.55, "peak_rss_mb": [93.0],
+         "ordering": "none", "events_per_s": 33_000.0},
+    ]
+    combined = scenarios.median_of_runs(runs)
+    # Each figure is its own median: not the figures of one "median run".
+    assert combined["cpu_us_per_event"] == 23.0 and combined["rate_vs_ceiling"] == 0.55
+    assert combined["events_per_s"] == 33_000.0 and combined["events"] == 100
+    assert combined["peak_rss_mb"] == [95.0]  # the highest peak of the process over its runs
+    assert combined["ordering"] == "none"
+    assert [r["cpu_us_per_event"] for r in combined["runs"]] == [25.0, 21.0, 23.0]
+    assert scenarios.median_of_runs(runs[:1]) is runs[0]  # one run is reported as it is
