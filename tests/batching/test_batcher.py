@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import orjson
 import pytest
 
 from streamer.batching import Batcher
@@ -15,6 +16,21 @@ def _ticket(state: PartitionOffsets, offset: int):  # type: ignore[no-untyped-de
     ticket = state.dispatch(offset, 1)
     assert ticket is not None
     return ticket
+
+
+@pytest.mark.parametrize("count", [0, 1, 2, 3, 500])
+def test_a_body_is_the_json_array_of_its_items_and_as_long_as_counted(count: int) -> None:
+    from streamer.batching import Batch
+
+    state = PartitionOffsets(("t", 0))
+    batch = Batch(TRACK, 0.0)
+    items = [b'{"i":%d}' % i for i in range(count)]
+    for i, item in enumerate(items):
+        batch.append(item, _ticket(state, i))
+    body = batch.body()
+    assert orjson.loads(body) == [{"i": i} for i in range(count)]
+    assert len(body) == batch.nbytes + (1 if count == 0 else 0)  # "[]": no item, no comma
+    assert batch.items == items  # the brackets are not left on the items
 
 
 def test_closes_a_window_when_full() -> None:
