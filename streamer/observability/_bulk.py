@@ -9,7 +9,7 @@ registry given, so the exposition is the same as a ``Histogram``'s.
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 
 from prometheus_client import CollectorRegistry
@@ -35,11 +35,19 @@ class BulkHistogram(Collector):
         self._sum += value
 
     def observe_many(self, values: Iterable[float]) -> None:
-        counts, bounds, total = self._counts, self._bounds, 0.0
-        for value in values:
-            counts[bisect_left(bounds, value)] += 1
-            total += value
-        self._sum += total
+        # Sorted once (C), then one bisect per bucket rather than one per value: a request's
+        # 500 latencies, per answer. A value equal to a bound belongs to that bound's bucket
+        # (``le``), as in observe(): the values up to bound i are bisect_right(ordered, bound).
+        ordered = sorted(values)
+        if not ordered:
+            return
+        counts, below = self._counts, 0
+        for index, bound in enumerate(self._bounds):
+            upto = bisect_right(ordered, bound)
+            counts[index] += upto - below
+            below = upto
+        counts[-1] += len(ordered) - below
+        self._sum += sum(ordered)
 
     @property
     def count(self) -> int:
