@@ -29,11 +29,6 @@ def main(args: argparse.Namespace) -> int:
     import sys
 
     from .._exceptions import StreamerError
-    from ._extras import missing_sandbox
-
-    if (missing := missing_sandbox("demo")) is not None:
-        print(missing, file=sys.stderr)
-        return 2
     from ._demo_run import run_demo
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")

@@ -81,12 +81,6 @@ def main(args: argparse.Namespace) -> int:
 
     from pydantic import ValidationError
 
-    from ._extras import missing_sandbox
-
-    if (missing := missing_sandbox("sandbox")) is not None:
-        print(missing, file=sys.stderr)
-        return 2
-
     from ..sandbox import SandboxServer, SandboxState, load_fault_plan
 
     try:
