@@ -92,6 +92,10 @@ def _details(scenarios: dict[str, Any]) -> list[str]:
                      f"items/request over {budget['seconds']} s"
                      + (" (the backlog ran out: use more --events)"
                         if budget["backlog_drained"] else ""))
+        if "runs" in budget:
+            passes = ", ".join(f"{r['vs_budget']:.2f} ({r['throttled']} 429s)"
+                               for r in budget["runs"])
+            lines.append(f"  budget: medians of {len(budget['runs'])} passes: {passes}")
     latency = scenarios.get("latency")
     if latency:
         lines.append(f"latency at {_fmt(latency['rate'])} events/s (half the e2e rate): p50 "

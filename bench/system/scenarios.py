@@ -117,21 +117,27 @@ def end_to_end(
 
 
 _PER_RUN = ("events_per_s", "cpu_us_per_event", "rate_vs_ceiling", "cpu_vs_ceiling",
-            "streamer_cores_busy", "items_per_request")
+            "streamer_cores_busy", "items_per_request", "vs_budget", "throttled")
+_WORST = frozenset({"throttled", "dead_letters", "retried_items"})
 
 
 def median_of_runs(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """Several runs of one scenario as one: the median of every number (each figure on its
-    own), the highest peak RSS of each process, and each run's headline figures under
-    ``runs``. Runs of the orderings are taken in turn (ABAB), so that a neighbour's burst
-    lands on both rather than on one."""
+    own), the highest peak RSS of each process, the most 429s, dead letters and retries of any
+    run, a flag when any run set it, and each run's headline figures under ``runs``. Runs of
+    the orderings are taken in turn (ABAB), so that a neighbour's burst lands on both rather
+    than on one."""
     if len(runs) == 1:
         return runs[0]
     figures: dict[str, Any] = {}
     for key, first in runs[0].items():
         values = [run[key] for run in runs]
-        if isinstance(first, bool) or not isinstance(first, int | float | list):
+        if isinstance(first, bool):
+            figures[key] = any(values)
+        elif not isinstance(first, int | float | list):
             figures[key] = first
+        elif key in _WORST:  # a 429 or a dead letter in any run is not medianed away
+            figures[key] = max(values)
         elif isinstance(first, list):  # peak RSS per process
             figures[key] = [max(column) for column in zip(*values, strict=True)]
         else:

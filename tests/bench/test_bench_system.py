@@ -101,3 +101,10 @@ def test_runs_are_combined_figure_by_figure() -> None:
     assert combined["ordering"] == "none"
     assert [r["cpu_us_per_event"] for r in combined["runs"]] == [25.0, 21.0, 23.0]
     assert scenarios.median_of_runs(runs[:1]) is runs[0]  # one run is reported as it is
+    passes = [{"vs_budget": v, "throttled": t, "backlog_drained": d}
+              for v, t, d in ((0.94, 0, False), (0.99, 2, True), (1.0, 0, False))]
+    budget = scenarios.median_of_runs(passes)
+    assert budget["vs_budget"] == 0.99
+    assert budget["throttled"] == 2  # the worst pass: a 429 anywhere is a 429
+    assert budget["backlog_drained"] is True  # a flag holds when any pass set it
+    assert [r["throttled"] for r in budget["runs"]] == [0, 2, 0]
