@@ -7,6 +7,7 @@ from ._pipeline import Pipeline, PipelineStats
 from ._ranges import RangeRequest, resolve_ranges
 from ._redrive import EVERY_SUBSCRIPTION, Redrive, RedriveOptions
 from ._redrive_io import LetterMessage, LetterSource, RedriveWriter
+from ._redrive_lease import RedriveLease, lease_group
 from ._redrive_plan import Letter, RedriveFilters, RedrivePlan, plan_redrive
 from ._replay import (
     Replay,
@@ -35,6 +36,7 @@ __all__ = [
     "RangeRequest",
     "Redrive",
     "RedriveFilters",
+    "RedriveLease",
     "RedriveOptions",
     "RedrivePlan",
     "RedriveWriter",
@@ -49,6 +51,7 @@ __all__ = [
     "dead_letter_summary",
     "execute_reset",
     "group_status",
+    "lease_group",
     "metric_totals",
     "plan_redrive",
     "plan_reset",

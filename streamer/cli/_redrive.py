@@ -51,7 +51,14 @@ def main(args: argparse.Namespace) -> int:
     import asyncio
 
     from .._exceptions import AuthenticationError, ConfigError, StreamerError, UsageError
-    from ..app import Redrive, RedriveFilters, RedriveOptions, choose_subscriptions, plan_redrive
+    from ..app import (
+        Redrive,
+        RedriveFilters,
+        RedriveLease,
+        RedriveOptions,
+        choose_subscriptions,
+        plan_redrive,
+    )
     from ..config import load_config
     from ..source import ClusterView
     from ._progress import report
@@ -73,11 +80,15 @@ def main(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"streamer redrive: {exc}", file=sys.stderr)
         return 2
+    lease: RedriveLease | None = None
     try:
         config = load_config(args.config)
         assert config.kafka is not None
         choose_subscriptions(config, filters.subscriptions)  # unknown names: exit 2
         with ClusterView(config.kafka) as view:
+            if not args.dry_run:  # one redrive of a dead-letter topic at a time
+                lease = RedriveLease(config.kafka)
+                lease.acquire(view)
             plan = plan_redrive(view, config, filters)
         options = RedriveOptions(rate_per_s=args.rate, requests_per_s=args.requests_per_s,
                                  dry_run=args.dry_run)
@@ -91,4 +102,7 @@ def main(args: argparse.Namespace) -> int:
     except StreamerError as exc:
         print(f"streamer redrive: {exc}", file=sys.stderr)
         return 1
+    finally:
+        if lease is not None:
+            lease.release()
     return report(summary.as_json(), as_json=args.json, title="redrive")

@@ -38,6 +38,12 @@ _KAFKA_LOG = logging.getLogger("streamer.kafka")
 _SHARED_PREFIXES = ("security.", "sasl.", "ssl.", "socket.", "client.", "broker.", "metadata.")
 
 
+_COORDINATOR_MOVING = frozenset({
+    KafkaError.COORDINATOR_LOAD_IN_PROGRESS, KafkaError.COORDINATOR_NOT_AVAILABLE,
+    KafkaError.NOT_COORDINATOR,
+})
+
+
 def admin_settings(kafka: KafkaConfig) -> dict[str, Any]:
     """Settings of an AdminClient for the configured cluster (TLS and SASL kept)."""
     shared = {k: v for k, v in kafka.consumer.items() if k.startswith(_SHARED_PREFIXES)}
@@ -197,14 +203,24 @@ class ClusterView:
 
     def members(self, group: str) -> list[GroupMember]:
         """The live members of ``group`` and their assignment (none: nobody consumes)."""
-        try:
-            futures = self._admin.describe_consumer_groups([group], request_timeout=self._timeout)
-            described = futures[group].result(self._timeout)
-        except KafkaException as exc:
-            error = exc.args[0] if exc.args else None
-            if isinstance(error, KafkaError) and error.code() == KafkaError.GROUP_ID_NOT_FOUND:
-                return []
-            raise KafkaClientError(f"cannot describe group {group}: {exc}") from None
+        deadline = time.monotonic() + self._timeout
+        while True:
+            try:
+                futures = self._admin.describe_consumer_groups(
+                    [group], request_timeout=self._timeout)
+                described = futures[group].result(self._timeout)
+                break
+            except KafkaException as exc:
+                error = exc.args[0] if exc.args else None
+                code = error.code() if isinstance(error, KafkaError) else None
+                if code == KafkaError.GROUP_ID_NOT_FOUND:
+                    return []
+                # The group's coordinator is loading or moving (a broker that just started,
+                # a failover): it answers within moments.
+                if code in _COORDINATOR_MOVING and time.monotonic() < deadline:
+                    time.sleep(0.1)
+                    continue
+                raise KafkaClientError(f"cannot describe group {group}: {exc}") from None
         return [
             GroupMember(
                 member_id=m.member_id, client_id=m.client_id, host=m.host,

@@ -1,0 +1,135 @@
+"""One redrive of a dead-letter topic at a time: a lease held as the membership of a group.
+
+Two redrives of one dead-letter topic would both read the letters not yet resolved and send
+them twice (a redrive records its progress per letter, once settled: see ``_redrive.py``). The
+lease is the group ``streamer-redrive.<dead-letter topic>``, which no one else uses: a redrive
+holds it while it is that group's only live member.
+
+Lifecycle of :class:`RedriveLease`:
+
+1. :meth:`~RedriveLease.acquire`, before the plan is read: refused (a :class:`UsageError`, exit
+   status 2, nothing sent) when the group has a live member already, naming it. Otherwise a
+   consumer joins the group (subscribed to the dead-letter topic, what it is assigned paused at
+   once: it reads nothing) on a thread of its own, and once it is a member the group must have
+   exactly one member, itself. Two redrives started in the same instant both see two members
+   and both refuse, rather than both run.
+2. While held, the thread polls the consumer (``max.poll.interval.ms``: a member that does not
+   poll leaves its group), and librdkafka heartbeats.
+3. :meth:`~RedriveLease.release`: the consumer closes and leaves the group at once, so the next
+   redrive can start. A redrive that is killed holds the lease until its session times out
+   (:data:`SESSION_TIMEOUT_MS`).
+
+A dry run sends and records nothing, and takes no lease.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from confluent_kafka import Consumer, KafkaException, TopicPartition
+
+from .._exceptions import KafkaClientError, UsageError
+from ..config import KafkaConfig
+from ..source import ClusterView, GroupMember, admin_settings
+
+__all__ = ["SESSION_TIMEOUT_MS", "RedriveLease", "lease_group"]
+
+SESSION_TIMEOUT_MS = 6_000
+"""How long a killed redrive keeps the lease: the brokers' lowest session timeout by default
+(``group.min.session.timeout.ms``)."""
+
+_POLL_S = 0.5
+
+
+def lease_group(dead_letter_topic: str) -> str:
+    """The group whose sole live member holds the lease on ``dead_letter_topic``."""
+    return f"streamer-redrive.{dead_letter_topic}"
+
+
+class RedriveLease:
+    def __init__(self, kafka: KafkaConfig, *, join_timeout_s: float = 30.0) -> None:
+        self._kafka = kafka
+        self.group = lease_group(kafka.dead_letter_topic)
+        self._join_timeout = join_timeout_s
+        self._joined = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._member_id = ""
+        self._error: BaseException | None = None
+
+    def acquire(self, view: ClusterView) -> None:
+        """Hold the lease, or raise :class:`UsageError` naming who holds it."""
+        self._refuse_if_held(view.members(self.group))
+        self._thread = threading.Thread(target=self._hold, name="redrive lease", daemon=True)
+        self._thread.start()
+        if not self._joined.wait(self._join_timeout) or self._error is not None:
+            self.release()
+            raise KafkaClientError(
+                f"cannot join group {self.group!r} (the redrive lease) within "
+                f"{self._join_timeout:g} s: {self._error or 'no answer from the coordinator'}")
+        others = [m for m in view.members(self.group) if m.member_id != self._member_id]
+        if others:
+            self.release()
+            self._refuse_if_held(others)
+
+    def release(self) -> None:
+        """Leave the group (at once: the next redrive may start); idempotent."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    def __enter__(self) -> RedriveLease:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+    def _refuse_if_held(self, members: list[GroupMember]) -> None:
+        if not members:
+            return
+        holders = ", ".join(sorted({f"{m.client_id}@{m.host}" for m in members}))
+        raise UsageError(
+            f"another redrive of {self._kafka.dead_letter_topic!r} is running (group "
+            f"{self.group!r} has {len(members)} live member(s): {holders}); refused, nothing "
+            f"sent. A redrive that was killed holds it for {SESSION_TIMEOUT_MS // 1000} s more")
+
+    # -- on the lease's thread: the consumer is used from here only --------------------------
+
+    def _hold(self) -> None:
+        try:
+            consumer = Consumer(self._settings())
+        except KafkaException as exc:
+            self._error = exc
+            self._joined.set()
+            return
+        try:
+            consumer.subscribe([self._kafka.dead_letter_topic], on_assign=self._assigned)
+            while not self._stop.is_set():
+                consumer.poll(_POLL_S)
+        except KafkaException as exc:
+            self._error = exc
+            self._joined.set()
+        finally:
+            consumer.close()
+
+    def _assigned(self, consumer: Any, partitions: list[TopicPartition]) -> None:
+        # Called on every join, with no partitions too (a second member of a one-partition
+        # topic). Nothing is read: the lease is the membership.
+        consumer.assign(partitions)
+        if partitions:
+            consumer.pause(partitions)
+        self._member_id = consumer.memberid() or ""
+        self._joined.set()
+
+    def _settings(self) -> dict[str, Any]:
+        return {
+            **admin_settings(self._kafka),
+            "group.id": self.group,
+            "enable.auto.commit": False,
+            "enable.auto.offset.store": False,
+            "partition.assignment.strategy": "range",
+            "session.timeout.ms": SESSION_TIMEOUT_MS,
+            "heartbeat.interval.ms": SESSION_TIMEOUT_MS // 3,
+        }

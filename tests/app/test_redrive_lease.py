@@ -1,0 +1,103 @@
+"""One redrive of a dead-letter topic at a time, on a real broker: the lease and its refusals."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+import pytest
+
+from streamer._exceptions import UsageError
+from streamer.app import RedriveLease, lease_group
+from streamer.config import KafkaConfig
+from streamer.source import ClusterView
+from streamer.testing import KafkaCluster
+
+
+def _kafka(broker: KafkaCluster, dead: str) -> KafkaConfig:
+    return KafkaConfig(bootstrap_servers=broker.bootstrap_servers, topics=["events"],
+                       dead_letter_topic=dead)
+
+
+def _until(condition: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout} s: {what}")
+        time.sleep(0.05)
+
+
+def test_a_second_redrive_is_refused_while_the_first_holds_the_lease(
+    kafka_broker: KafkaCluster, new_topic: Callable[..., str]
+) -> None:
+    dead = new_topic(partitions=1)
+    kafka = _kafka(kafka_broker, dead)
+    with ClusterView(kafka) as view:
+        first = RedriveLease(kafka)
+        first.acquire(view)
+        try:
+            assert len(view.members(lease_group(dead))) == 1
+            second = RedriveLease(kafka)
+            with pytest.raises(UsageError) as refused:
+                second.acquire(view)
+            message = str(refused.value)
+            assert f"another redrive of {dead!r} is running" in message
+            assert lease_group(dead) in message and "nothing sent" in message
+            assert len(view.members(lease_group(dead))) == 1  # the first one still holds it
+        finally:
+            first.release()
+        # Released: it left the group at once, and the next redrive takes the lease.
+        _until(lambda: view.members(lease_group(dead)) == [], "the lease group is empty")
+        with RedriveLease(kafka) as third:
+            third.acquire(view)
+            assert len(view.members(lease_group(dead))) == 1
+        _until(lambda: view.members(lease_group(dead)) == [], "the third lease is released")
+
+
+def test_leases_are_per_dead_letter_topic(
+    kafka_broker: KafkaCluster, new_topic: Callable[..., str]
+) -> None:
+    one, other = new_topic(partitions=1), new_topic(partitions=3)
+    with (ClusterView(_kafka(kafka_broker, one)) as view,
+          RedriveLease(_kafka(kafka_broker, one)) as a,
+          RedriveLease(_kafka(kafka_broker, other)) as b):
+        a.acquire(view)
+        b.acquire(view)  # another topic's redrive is not refused
+        assert len(view.members(lease_group(one))) == 1
+        assert len(view.members(lease_group(other))) == 1
+
+
+def test_redrives_started_together_never_both_hold_the_lease(
+    kafka_broker: KafkaCluster, new_topic: Callable[..., str]
+) -> None:
+    dead = new_topic(partitions=2)
+    kafka = _kafka(kafka_broker, dead)
+    leases = [RedriveLease(kafka) for _ in range(3)]
+    held: list[RedriveLease] = []
+    refused: list[str] = []
+    start = threading.Barrier(len(leases))
+
+    def take(lease: RedriveLease) -> None:
+        with ClusterView(kafka) as view:
+            start.wait()
+            try:
+                lease.acquire(view)
+            except UsageError as exc:
+                refused.append(str(exc))
+            else:
+                held.append(lease)
+
+    threads = [threading.Thread(target=take, args=(lease,)) for lease in leases]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    try:
+        # Whoever came last saw the others; in a tie all refuse. Never two at once.
+        assert len(held) <= 1
+        assert len(held) + len(refused) == len(leases)
+        assert all("another redrive" in message for message in refused)
+    finally:
+        for lease in held:
+            lease.release()
