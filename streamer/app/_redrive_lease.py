@@ -57,6 +57,7 @@ class RedriveLease:
         self._thread: threading.Thread | None = None
         self._member_id = ""
         self._error: BaseException | None = None
+        self._last_error = "no answer from the coordinator"
 
     def acquire(self, view: ClusterView) -> None:
         """Hold the lease, or raise :class:`UsageError` naming who holds it."""
@@ -67,7 +68,7 @@ class RedriveLease:
             self.release()
             raise KafkaClientError(
                 f"cannot join group {self.group!r} (the redrive lease) within "
-                f"{self._join_timeout:g} s: {self._error or 'no answer from the coordinator'}")
+                f"{self._join_timeout:g} s: {self._error or self._last_error}")
         others = [m for m in view.members(self.group) if m.member_id != self._member_id]
         if others:
             self.release()
@@ -107,7 +108,14 @@ class RedriveLease:
         try:
             consumer.subscribe([self._kafka.dead_letter_topic], on_assign=self._assigned)
             while not self._stop.is_set():
-                consumer.poll(_POLL_S)
+                message = consumer.poll(_POLL_S)
+                error = message.error() if message is not None else None
+                if error is not None and not self._joined.is_set():
+                    # Said if the join times out; a refusal (an ACL) ends the wait at once.
+                    self._error = None if error.retriable() else KafkaException(error)
+                    self._last_error = str(error)
+                    if self._error is not None:
+                        self._joined.set()
         except KafkaException as exc:
             self._error = exc
             self._joined.set()

@@ -101,3 +101,21 @@ def test_redrives_started_together_never_both_hold_the_lease(
     finally:
         for lease in held:
             lease.release()
+
+
+def test_a_lease_that_cannot_join_says_why_and_holds_nothing(
+    kafka_broker: KafkaCluster, new_topic: Callable[..., str]
+) -> None:
+    from streamer._exceptions import KafkaClientError
+
+    dead = new_topic(partitions=1)
+    broken = KafkaConfig(bootstrap_servers=kafka_broker.bootstrap_servers, topics=["events"],
+                         dead_letter_topic=dead, consumer={"socket.timeout.ms": "soon"})
+    with ClusterView(_kafka(kafka_broker, dead)) as view:
+        lease = RedriveLease(broken, join_timeout_s=20)
+        with pytest.raises(KafkaClientError) as failed:
+            lease.acquire(view)
+        assert f"cannot join group {lease_group(dead)!r}" in str(failed.value)
+        assert "socket.timeout.ms" in str(failed.value)
+        assert view.members(lease_group(dead)) == []
+        lease.release()  # idempotent
