@@ -20,8 +20,17 @@ from streamer.source import ClusterView
 from streamer.testing import KafkaCluster, sample_events
 
 
+def _outage(
+    kafka_broker: KafkaCluster, new_topic: Callable[..., str]
+) -> tuple[str, str, list[dict[str, Any]]]:
+    """A topic, its dead-letter topic and the track events an Ortto outage left in it."""
+    topic = new_topic(partitions=1)
+    dead = f"{topic}.dlq"
+    kafka_broker.create_topic(dead, 1)
+    return topic, dead, _outage_letters(kafka_broker, topic, dead)
+
+
 def _outage_letters(kafka_broker: KafkaCluster, topic: str, dead: str) -> list[dict[str, Any]]:
-    """Dead letters of track events, as an Ortto outage leaves them behind."""
     tracks = [e for e in sample_events(60, seed=81, page_share=0) if e["type"] == "track"]
     producer = Producer({"bootstrap.servers": kafka_broker.bootstrap_servers})
     for offset, event in enumerate(tracks):
@@ -46,10 +55,7 @@ def _write_config(path: Path, kafka_broker: KafkaCluster, topic: str, dead: str,
 def test_redrive_sends_letters_once_and_names_unknown_subscriptions(
     kafka_broker: KafkaCluster, new_topic: Callable[..., str], tmp_path: Path
 ) -> None:
-    topic = new_topic(partitions=1)
-    dead = f"{topic}.dlq"
-    kafka_broker.create_topic(dead, 1)
-    tracks = _outage_letters(kafka_broker, topic, dead)
+    topic, dead, tracks = _outage(kafka_broker, new_topic)
     with SandboxServer(SandboxState(ban=False)).run_in_thread() as sandbox:
         path = tmp_path / "streamer.yaml"
         _write_config(path, kafka_broker, topic, dead, sandbox.url)
@@ -75,10 +81,7 @@ def test_redrive_sends_letters_once_and_names_unknown_subscriptions(
 def test_a_redrive_is_refused_while_another_of_the_same_topic_runs(
     kafka_broker: KafkaCluster, new_topic: Callable[..., str], tmp_path: Path
 ) -> None:
-    topic = new_topic(partitions=1)
-    dead = f"{topic}.dlq"
-    kafka_broker.create_topic(dead, 1)
-    tracks = _outage_letters(kafka_broker, topic, dead)
+    topic, dead, tracks = _outage(kafka_broker, new_topic)
     kafka = KafkaConfig(bootstrap_servers=kafka_broker.bootstrap_servers, topics=[topic],
                         dead_letter_topic=dead)
     with SandboxServer(SandboxState(ban=False)).run_in_thread() as sandbox:
