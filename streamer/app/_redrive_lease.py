@@ -31,7 +31,7 @@ from confluent_kafka import Consumer, KafkaException, TopicPartition
 
 from .._exceptions import KafkaClientError, UsageError
 from ..config import KafkaConfig
-from ..source import ClusterView, GroupMember, admin_settings
+from ..source import ClusterView, GroupMember, admin_settings, member_names
 
 __all__ = ["SESSION_TIMEOUT_MS", "RedriveLease", "lease_group"]
 
@@ -90,7 +90,7 @@ class RedriveLease:
     def _refuse_if_held(self, members: list[GroupMember]) -> None:
         if not members:
             return
-        holders = ", ".join(sorted({f"{m.client_id}@{m.host}" for m in members}))
+        holders = member_names(members)
         raise UsageError(
             f"another redrive of {self._kafka.dead_letter_topic!r} is running (group "
             f"{self.group!r} has {len(members)} live member(s): {holders}); refused, nothing "

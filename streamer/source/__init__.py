@@ -2,7 +2,7 @@
 Segment events (JSON, Avro), and the cluster questions the operator's commands ask."""
 
 from ._avro import AvroReader, json_value, load_schema
-from ._cluster import ClusterView, GroupMember, admin_settings
+from ._cluster import ClusterView, GroupMember, admin_settings, member_names
 from ._consumer import KafkaSource, RebalanceHandler, prefetch_bytes, prefetch_properties
 from ._decode import Decoder, decode_json
 from ._formats import Decoding, ImmediateDecoding, build_decoding, registry_client
@@ -24,6 +24,7 @@ __all__ = [
     "decode_json",
     "json_value",
     "load_schema",
+    "member_names",
     "prefetch_bytes",
     "prefetch_properties",
     "registry_client",

@@ -29,7 +29,7 @@ from confluent_kafka.admin import AdminClient
 from .._exceptions import KafkaClientError, UsageError
 from ..config import KafkaConfig
 
-__all__ = ["ClusterView", "GroupMember", "admin_settings"]
+__all__ = ["ClusterView", "GroupMember", "admin_settings", "member_names"]
 
 _KAFKA_LOG = logging.getLogger("streamer.kafka")
 
@@ -56,6 +56,11 @@ class GroupMember:
     client_id: str
     host: str
     assignment: tuple[tuple[str, int], ...]
+
+
+def member_names(members: Iterable[GroupMember]) -> str:
+    """``client.id@host`` of each member, sorted, once each: who a refusal names."""
+    return ", ".join(sorted({f"{m.client_id}@{m.host}" for m in members}))
 
 
 class ClusterView:
@@ -236,7 +241,7 @@ class ClusterView:
         """A :class:`UsageError` when ``group`` has live members (they would fight over it)."""
         members = self.members(group)
         if members:
-            hosts = ", ".join(sorted({f"{m.client_id}@{m.host}" for m in members}))
+            hosts = member_names(members)
             raise UsageError(
                 f"group {group!r} has {len(members)} live member(s) ({hosts}): {what} refused "
                 "while it is in use; stop its consumers first"
