@@ -60,8 +60,8 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
                         help="set delivery.ordering (both: one e2e run with each); "
                              "default: the key is not set")
     parser.add_argument("--repeat", type=int,
-                        help="end-to-end runs per ordering, taken in turn, reported as medians "
-                        "(default 3; 1 with --quick)")
+                        help="runs of each end-to-end ordering (taken in turn), of the filter "
+                        "path and of the budget, reported as medians (default 3; 1 with --quick)")
     parser.add_argument("--budget-rps", type=float, default=20.0,
                         help="the Ortto budget scenario's requests/s (default %(default)s)")
     parser.add_argument("--seconds", type=float, help="length of the timed scenarios")
