@@ -25,10 +25,11 @@ import orjson
 from orjson import JSONDecodeError
 
 from .._exceptions import DecodeError, KafkaClientError
-from ..batching import Batcher, ContactOrder
+from ..batching._batcher import Batcher
+from ..batching._ordering import ContactOrder
 from ..deadletter import DeadLetterWriter, Rejection
 from ..observability import Metrics
-from ..offsets import OffsetTracker, PartitionOffsets, TopicPartitionKey
+from ..offsets._tracker import OffsetTracker, PartitionOffsets, TopicPartitionKey
 from ..routing._types import TURNED_OFF, Accepted, Rejected
 from ..source import Decoder, decode_json
 
@@ -75,7 +76,7 @@ class Dispatcher:
     def process(self, messages: list[Any]) -> None:
         now = self._clock()
         tracker = self._tracker
-        decode, route, add = self._decode, self._route, self._batcher.add
+        decode, route, batcher = self._decode, self._route, self._batcher
         order = self._order
         max_item, max_event = self._batcher.max_item_bytes, self._max_event_bytes
         dumps, loads, json = orjson.dumps, orjson.loads, self._json
@@ -158,7 +159,7 @@ class Dispatcher:
                             "may carry (batching.max_bytes)", "too_large", event))
                         continue
                     if order is None:
-                        add(outcome.route, item, ticket)
+                        batcher.add(outcome.route, item, ticket)
                     else:
                         mapped = outcome.item
                         order.add(outcome.route, item, ticket,

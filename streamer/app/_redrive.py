@@ -54,6 +54,7 @@ class Redrive:
         self.options = options
         self.metrics = Metrics()
         self._stop = False
+        self._failure: str | None = None
         self._current: Pipeline | DryRun | None = None
         self._source: LetterSource | None = None
         self._done_before = 0
@@ -83,6 +84,13 @@ class Redrive:
         if self._current is not None:
             self._current.stop()
 
+    def fail(self, reason: str) -> None:
+        """Stop as :meth:`stop` does (what is in flight settles and is recorded), and end
+        ``failed`` with ``reason``: the run must not go on (its lease was lost)."""
+        if self._failure is None:
+            self._failure = reason
+        self.stop()
+
     async def run(self) -> ReplaySummary:
         started = time.monotonic()
         for group, letters in self.plan.groups.items():
@@ -107,8 +115,12 @@ class Redrive:
         if self.options.dry_run:
             extra.update(dry_run=True, **self._dry)
             skipped = sum(self._dry["skipped_by_reason"].values())
+        status = "done" if done else "interrupted"
+        if self._failure is not None:
+            status = "failed"
+            extra["error"] = self._failure
         return ReplaySummary(
-            status="done" if done else "interrupted", consumed=self._stats["consumed"],
+            status=status, consumed=self._stats["consumed"],
             delivered=self._stats["delivered"], filtered=self._stats["filtered"],
             skipped=skipped, dead_lettered=self._stats["dead_lettered"],
             dead_lettered_by_reason=by_reason, retried=retried, elapsed_s=seconds,

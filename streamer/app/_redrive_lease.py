@@ -15,7 +15,14 @@ Lifecycle of :class:`RedriveLease`:
    and both refuse, rather than both run.
 2. While held, the thread polls the consumer (``max.poll.interval.ms``: a member that does not
    poll leaves its group), and librdkafka heartbeats.
-3. :meth:`~RedriveLease.release`: the consumer closes and leaves the group at once, so the next
+3. Lost: the coordinator no longer counts the lease's member (no heartbeat for a session: the
+   process was paused, or cut off from the cluster), or the member left after too long
+   without a poll. Another redrive may hold the lease from then on, so a lost lease is never
+   taken back (the consumer may rejoin; it is no longer believed): :attr:`~RedriveLease.lost`
+   says why, and the callback given to :meth:`~RedriveLease.watch` is called once, on the
+   lease's thread. The command then stops the redrive cleanly (what is in flight is settled
+   and recorded) and exits 1; the next redrive sends what this one left.
+4. :meth:`~RedriveLease.release`: the consumer closes and leaves the group at once, so the next
    redrive can start. A redrive that is killed holds the lease until its session times out
    (:data:`SESSION_TIMEOUT_MS`).
 
@@ -25,21 +32,26 @@ A dry run sends and records nothing, and takes no lease.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
-from confluent_kafka import Consumer, KafkaException, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
 from .._exceptions import KafkaClientError, UsageError
 from ..config import KafkaConfig
 from ..source import ClusterView, GroupMember, admin_settings, member_names
 
-__all__ = ["SESSION_TIMEOUT_MS", "RedriveLease", "lease_group"]
+__all__ = ["MAX_POLL_INTERVAL_MS", "SESSION_TIMEOUT_MS", "RedriveLease", "lease_group"]
 
 SESSION_TIMEOUT_MS = 6_000
 """How long a killed redrive keeps the lease: the brokers' lowest session timeout by default
 (``group.min.session.timeout.ms``)."""
 
 _POLL_S = 0.5
+
+MAX_POLL_INTERVAL_MS = 30_000
+"""How long the lease's thread may go without a poll before its member leaves the group (it
+polls every half second; the redrive's own work holds the GIL for far less)."""
 
 
 def lease_group(dead_letter_topic: str) -> str:
@@ -58,6 +70,23 @@ class RedriveLease:
         self._member_id = ""
         self._error: BaseException | None = None
         self._last_error = "no answer from the coordinator"
+        self._lost: str | None = None
+        self._on_lost: Callable[[str], None] | None = None
+        self._lost_lock = threading.Lock()
+
+    @property
+    def lost(self) -> str | None:
+        """Why the lease was lost while held, or ``None``."""
+        return self._lost
+
+    def watch(self, on_lost: Callable[[str], None] | None) -> None:
+        """Call ``on_lost(reason)`` once when the lease is lost (at once if it is already);
+        ``None`` stops watching. It is called on the lease's thread: hand it on thread-safely."""
+        with self._lost_lock:
+            self._on_lost = on_lost
+            reason = self._lost
+        if on_lost is not None and reason is not None:
+            on_lost(reason)
 
     def acquire(self, view: ClusterView) -> None:
         """Hold the lease, or raise :class:`UsageError` naming who holds it."""
@@ -106,16 +135,23 @@ class RedriveLease:
             self._joined.set()
             return
         try:
-            consumer.subscribe([self._kafka.dead_letter_topic], on_assign=self._assigned)
+            consumer.subscribe([self._kafka.dead_letter_topic], on_assign=self._assigned,
+                               on_lost=self._assignment_lost)
             while not self._stop.is_set():
                 message = consumer.poll(_POLL_S)
                 error = message.error() if message is not None else None
-                if error is not None and not self._joined.is_set():
+                if error is None:
+                    continue
+                if not self._joined.is_set():
                     # Said if the join times out; a refusal (an ACL) ends the wait at once.
                     self._error = None if error.retriable() else KafkaException(error)
                     self._last_error = str(error)
                     if self._error is not None:
                         self._joined.set()
+                elif error.code() == KafkaError._MAX_POLL_EXCEEDED:
+                    self._mark_lost(
+                        f"its member left group {self.group!r} after "
+                        f"{MAX_POLL_INTERVAL_MS // 1000} s without a poll")
         except KafkaException as exc:
             self._error = exc
             self._joined.set()
@@ -131,6 +167,24 @@ class RedriveLease:
         self._member_id = consumer.memberid() or ""
         self._joined.set()
 
+    def _assignment_lost(self, consumer: Any, partitions: list[TopicPartition]) -> None:
+        self._mark_lost(
+            f"group {self.group!r} no longer counts this redrive as its member: no heartbeat "
+            f"reached the coordinator for a session ({SESSION_TIMEOUT_MS // 1000} s; the "
+            "process was paused or cut off from the cluster)")
+
+    def _mark_lost(self, reason: str) -> None:
+        """Take the lease as lost, once; the first reason stays."""
+        if not self._joined.is_set():
+            return  # not held yet: acquire() says what went wrong
+        with self._lost_lock:
+            if self._lost is not None:
+                return
+            self._lost = reason
+            on_lost = self._on_lost
+        if on_lost is not None:
+            on_lost(reason)
+
     def _settings(self) -> dict[str, Any]:
         return {
             **admin_settings(self._kafka),
@@ -140,4 +194,5 @@ class RedriveLease:
             "partition.assignment.strategy": "range",
             "session.timeout.ms": SESSION_TIMEOUT_MS,
             "heartbeat.interval.ms": SESSION_TIMEOUT_MS // 3,
+            "max.poll.interval.ms": MAX_POLL_INTERVAL_MS,
         }

@@ -11,13 +11,19 @@ filters and sends each again through the subscription it names (a letter of stag
 through every matching subscription), with its original key, headers and coordinates. A letter
 that fails again is a new letter with ``streamer.redrives`` one higher. Letters an earlier run
 redrove are never sent again; letters skipped for the filters stay available. Exit status as
-``replay``: 0 done, 2 usage or configuration error, 1 Kafka or Ortto failed, 130 interrupted.
+``replay``: 0 done, 2 usage or configuration error (another redrive of the topic is running
+included), 1 Kafka or Ortto failed or the redrive's lease was lost (``_redrive_lease.py``), 130
+interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..app import Redrive, RedriveLease, ReplaySummary
 
 __all__ = ["configure", "main"]
 
@@ -62,7 +68,7 @@ def main(args: argparse.Namespace) -> int:
     from ..config import load_config
     from ..source import ClusterView
     from ._progress import report
-    from ._replay import parse_time_ms, run_bounded, setup_logging
+    from ._replay import parse_time_ms, setup_logging
 
     setup_logging(args.log_level)
     try:
@@ -92,7 +98,7 @@ def main(args: argparse.Namespace) -> int:
             plan = plan_redrive(view, config, filters)
         options = RedriveOptions(rate_per_s=args.rate, requests_per_s=args.requests_per_s,
                                  dry_run=args.dry_run)
-        summary = asyncio.run(run_bounded(Redrive(config, plan, options), "redrive"))
+        summary = asyncio.run(_run_holding(lease, Redrive(config, plan, options)))
     except (ConfigError, UsageError) as exc:
         print(f"streamer redrive: {exc}", file=sys.stderr)
         return 2
@@ -106,3 +112,25 @@ def main(args: argparse.Namespace) -> int:
         if lease is not None:
             lease.release()
     return report(summary.as_json(), as_json=args.json, title="redrive")
+
+
+async def _run_holding(lease: RedriveLease | None, redrive: Redrive) -> ReplaySummary:
+    """Run ``redrive``; if its lease is lost meanwhile (another redrive may start), it stops."""
+    import asyncio
+
+    from ._replay import run_bounded
+
+    if lease is None:
+        return await run_bounded(redrive, "redrive")  # type: ignore[no-any-return]
+    loop = asyncio.get_running_loop()
+
+    def lost(reason: str) -> None:  # on the lease's thread
+        message = (f"the redrive lease was lost ({reason}); stopped, with what was in flight "
+                   "settled and recorded: run the redrive again for the rest")
+        loop.call_soon_threadsafe(redrive.fail, message)
+
+    lease.watch(lost)
+    try:
+        return await run_bounded(redrive, "redrive")  # type: ignore[no-any-return]
+    finally:
+        lease.watch(None)

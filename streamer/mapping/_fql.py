@@ -32,7 +32,9 @@ field followed by ``contains`` or ``match`` is refused too (Segment reads the re
 function call).
 
 Segment's parser accepts some other malformed text silently (it ignores a ``!`` before a
-comparison, keeps single quotes as part of the value, turns bare words into strings); a trigger
+comparison, keeps single quotes as part of the value, turns bare words into strings, and takes
+whatever token follows an operator as its value: ``type = `` compares with ``"eos"``, the end of
+its text, and ``event = and ...`` with ``"and"``); a trigger
 like that selects events nobody intended, so it is rejected here with a :class:`MappingError`
 naming the column and the reason. Parenthesised groups cannot nest, as in Segment (whose parser
 fails on them).

@@ -10,6 +10,7 @@ import pytest
 
 from streamer._exceptions import UsageError
 from streamer.app import RedriveLease, lease_group
+from streamer.app._redrive_lease import SESSION_TIMEOUT_MS
 from streamer.config import KafkaConfig
 from streamer.source import ClusterView
 from streamer.testing import KafkaCluster
@@ -119,3 +120,31 @@ def test_a_lease_that_cannot_join_says_why_and_holds_nothing(
         assert "socket.timeout.ms" in str(failed.value)
         assert view.members(lease_group(dead)) == []
         lease.release()  # idempotent
+
+
+def test_a_lost_lease_is_said_once_and_never_taken_back(
+    kafka_broker: KafkaCluster, new_topic: Callable[..., str]
+) -> None:
+    # The consumer's own paths to a loss (a session without heartbeats, a poll too late) are
+    # driven by a paused process in tests/cli/test_redrive_cli.py; here, what a loss does.
+    dead = new_topic(partitions=1)
+    kafka = _kafka(kafka_broker, dead)
+    early = RedriveLease(kafka)
+    early._mark_lost("before the join")  # nothing held yet: acquire() speaks for itself
+    assert early.lost is None
+    seen: list[str] = []
+    with ClusterView(kafka) as view, RedriveLease(kafka) as lease:
+        lease.acquire(view)
+        lease.watch(seen.append)
+        assert lease.lost is None and seen == []
+        lease._assignment_lost(None, [])
+        lease._mark_lost("a second reason")
+        assert seen == [lease.lost]
+        assert lease.lost is not None and "no heartbeat" in lease.lost
+        assert f"for a session ({SESSION_TIMEOUT_MS // 1000} s;" in lease.lost
+        late: list[str] = []
+        lease.watch(late.append)  # watching a lease already lost: told at once
+        assert late == seen
+        lease.watch(None)
+        # Still a member (its consumer rejoins on its own), but no longer believed.
+        assert len(view.members(lease_group(dead))) == 1 and lease.lost == seen[0]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -12,7 +14,7 @@ import orjson
 import yaml
 from confluent_kafka import Producer
 
-from streamer.app import RedriveLease
+from streamer.app import RedriveLease, lease_group
 from streamer.config import KafkaConfig
 from streamer.deadletter import Rejection, build_headers
 from streamer.sandbox import SandboxServer, SandboxState
@@ -30,8 +32,10 @@ def _outage(
     return topic, dead, _outage_letters(kafka_broker, topic, dead)
 
 
-def _outage_letters(kafka_broker: KafkaCluster, topic: str, dead: str) -> list[dict[str, Any]]:
-    tracks = [e for e in sample_events(60, seed=81, page_share=0) if e["type"] == "track"]
+def _outage_letters(
+    kafka_broker: KafkaCluster, topic: str, dead: str, events: int = 60
+) -> list[dict[str, Any]]:
+    tracks = [e for e in sample_events(events, seed=81, page_share=0) if e["type"] == "track"]
     producer = Producer({"bootstrap.servers": kafka_broker.bootstrap_servers})
     for offset, event in enumerate(tracks):
         rejection = Rejection("deliver", "retries_exhausted", "HTTP 503", 503,
@@ -104,3 +108,54 @@ def test_a_redrive_is_refused_while_another_of_the_same_topic_runs(
     assert done.returncode == 0, done.stderr  # released: the next one runs
     assert orjson.loads(done.stdout)["delivered"] == len(tracks)
     assert sorted(delivered) == sorted(e["messageId"] for e in tracks)
+
+
+def test_a_redrive_that_loses_its_lease_stops_and_the_next_sends_the_rest(
+    kafka_broker: KafkaCluster, new_topic: Callable[..., str], tmp_path: Path
+) -> None:
+    # A redrive paused (SIGSTOP) for longer than its lease's session loses the lease: another
+    # redrive could start meanwhile. Resumed, it must stop rather than go on beside it.
+    topic = new_topic(partitions=1)
+    dead = f"{topic}.dlq"
+    kafka_broker.create_topic(dead, 1)
+    tracks = _outage_letters(kafka_broker, topic, dead, events=400)
+    kafka = KafkaConfig(bootstrap_servers=kafka_broker.bootstrap_servers, topics=[topic],
+                        dead_letter_topic=dead)
+    with SandboxServer(SandboxState(ban=False)).run_in_thread() as sandbox:
+        path = tmp_path / "streamer.yaml"
+        _write_config(path, kafka_broker, topic, dead, sandbox.url)
+        command = [sys.executable, "-m", "streamer", "redrive", "--config", str(path), "--json"]
+        # Slowed by its own rate (letters read per second), so that it is still running.
+        paced = subprocess.Popen([*command, "--rate", "20"], stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True)
+        try:
+            _until(lambda: len(sandbox.state.activities) >= 5, "the first letters sent")
+            paced.send_signal(signal.SIGSTOP)
+            with ClusterView(kafka) as view:
+                _until(lambda: view.members(lease_group(dead)) == [],
+                       "the paused redrive's session expired", timeout=60)
+            paced.send_signal(signal.SIGCONT)
+            out, err = paced.communicate(timeout=120)
+        finally:
+            paced.kill()
+            paced.wait()
+        sent_by_first = len(sandbox.state.activities)
+        rest = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+        delivered = [a["message_id"] for a in sandbox.state.activities]
+    assert paced.returncode == 1, err
+    assert "the redrive lease was lost" in err and "no heartbeat" in err
+    summary = orjson.loads(out)
+    assert summary["status"] == "failed" and "run the redrive again" in summary["error"]
+    assert sent_by_first < len(tracks)  # it stopped instead of sending everything
+    assert summary["resolved"] == sent_by_first  # what it sent is recorded as resolved
+    assert rest.returncode == 0, rest.stderr
+    assert orjson.loads(rest.stdout)["delivered"] == len(tracks) - sent_by_first
+    assert sorted(delivered) == sorted(e["messageId"] for e in tracks)  # each once
+
+
+def _until(condition: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout} s: {what}")
+        time.sleep(0.05)

@@ -202,6 +202,9 @@ def test_the_predicate_does_not_touch_the_event() -> None:
         ("type = 'track'", "single-quoted"),
         ('type = "track', "unterminated string"),
         ("type = track", "expected a value"),
+        # Segment reads the next token as the value, whatever it is: "eos" here, "and" below.
+        ("type = ", "found the end of the trigger"),
+        ('event = and type = "track"', "expected a value after '='"),
         ('anonymousId = "a"', "unknown field 'anonymousId'"),
         ("properties = null", "properties needs a sub-field"),
         ('!type = "track"', "'!' is only allowed before contains() or match()"),
