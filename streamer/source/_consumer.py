@@ -106,9 +106,10 @@ _MESSAGE_MAX_BYTES = 1_000_000
 """librdkafka's default ``message.max.bytes``: the floor it puts under ``fetch.max.bytes``."""
 _DEFAULT_PENDING_BYTES = 32 * 1024 * 1024
 _DECOMPRESSED = 4
-_QUEUE_BACKOFF_MS = 20
 """How much larger a fetch is once decompressed, as counted: lz4 on ~1 KB JSON events gives
 3 to 4 (a backlog of 1 GB of values arrived as 0.3 GB)."""
+_QUEUE_BACKOFF_MS = 20
+"""``fetch.queue.backoff.ms`` (see :func:`prefetch_properties`)."""
 
 
 def prefetch_properties(max_pending_bytes: int) -> dict[str, int]:
