@@ -13,8 +13,9 @@ Also shipped for tests of your own deployment: ``FakeClock`` (a controllable clo
 ``sample_events`` and ``poison_values`` (Segment events, good and bad), ``sdk_events`` and
 ``sdk_records`` (events shaped like Segment's libraries send, about 1 KB each, for benchmarks),
 ``StreamerProcess``
-(``streamer run`` in a child process, to be killed and restarted), and ``TopicTail`` (a topic
-read back many times, each read catching up from where the last one stopped).
+(``streamer run`` in a child process, to be killed and restarted), ``TopicTail`` (a topic
+read back many times, each read catching up from where the last one stopped), and
+``wait_until`` (a condition polled until it holds: tests wait on progress, not on time).
 """
 
 from streamer.testing._avro_events import (
@@ -32,6 +33,7 @@ from streamer.testing._registry import APICURIO_VERSION, SchemaRegistry, ensure_
 from streamer.testing._sdk_events import SDK_MIXES, sdk_events, sdk_records
 from streamer.testing._tail import TopicTail
 from streamer.testing._tools import KUBERNETES_VERSION, ChartTools, ensure_chart_tools
+from streamer.testing._wait import wait_until
 
 __all__ = [
     "APICURIO_VERSION",
@@ -62,4 +64,5 @@ __all__ = [
     "sdk_records",
     "segment_avro_datum",
     "start_local_broker",
+    "wait_until",
 ]

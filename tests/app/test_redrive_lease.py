@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 
 import pytest
@@ -13,20 +12,12 @@ from streamer.app import RedriveLease, lease_group
 from streamer.app._redrive_lease import SESSION_TIMEOUT_MS
 from streamer.config import KafkaConfig
 from streamer.source import ClusterView
-from streamer.testing import KafkaCluster
+from streamer.testing import KafkaCluster, wait_until
 
 
 def _kafka(broker: KafkaCluster, dead: str) -> KafkaConfig:
     return KafkaConfig(bootstrap_servers=broker.bootstrap_servers, topics=["events"],
                        dead_letter_topic=dead)
-
-
-def _until(condition: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout} s: {what}")
-        time.sleep(0.05)
 
 
 def test_a_second_redrive_is_refused_while_the_first_holds_the_lease(
@@ -49,11 +40,11 @@ def test_a_second_redrive_is_refused_while_the_first_holds_the_lease(
         finally:
             first.release()
         # Released: it left the group at once, and the next redrive takes the lease.
-        _until(lambda: view.members(lease_group(dead)) == [], "the lease group is empty")
+        wait_until(lambda: view.members(lease_group(dead)) == [], "the lease group is empty")
         with RedriveLease(kafka) as third:
             third.acquire(view)
             assert len(view.members(lease_group(dead))) == 1
-        _until(lambda: view.members(lease_group(dead)) == [], "the third lease is released")
+        wait_until(lambda: view.members(lease_group(dead)) == [], "the third lease is released")
 
 
 def test_leases_are_per_dead_letter_topic(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,21 +18,21 @@ from streamer.config import KafkaConfig
 from streamer.deadletter import Rejection, build_headers
 from streamer.sandbox import SandboxServer, SandboxState
 from streamer.source import ClusterView
-from streamer.testing import KafkaCluster, sample_events
+from streamer.testing import KafkaCluster, sample_events, wait_until
 
 
 def _outage(
-    kafka_broker: KafkaCluster, new_topic: Callable[..., str]
+    kafka_broker: KafkaCluster, new_topic: Callable[..., str], events: int = 60
 ) -> tuple[str, str, list[dict[str, Any]]]:
     """A topic, its dead-letter topic and the track events an Ortto outage left in it."""
     topic = new_topic(partitions=1)
     dead = f"{topic}.dlq"
     kafka_broker.create_topic(dead, 1)
-    return topic, dead, _outage_letters(kafka_broker, topic, dead)
+    return topic, dead, _outage_letters(kafka_broker, topic, dead, events)
 
 
 def _outage_letters(
-    kafka_broker: KafkaCluster, topic: str, dead: str, events: int = 60
+    kafka_broker: KafkaCluster, topic: str, dead: str, events: int
 ) -> list[dict[str, Any]]:
     tracks = [e for e in sample_events(events, seed=81, page_share=0) if e["type"] == "track"]
     producer = Producer({"bootstrap.servers": kafka_broker.bootstrap_servers})
@@ -47,13 +46,21 @@ def _outage_letters(
     return tracks
 
 
-def _write_config(path: Path, kafka_broker: KafkaCluster, topic: str, dead: str,
-                  sandbox_url: str) -> None:
+def _redrive_command(tmp_path: Path, kafka_broker: KafkaCluster, topic: str, dead: str,
+                     sandbox_url: str) -> list[str]:
+    """``streamer redrive --json`` with a configuration of these topics and this sandbox."""
+    path = tmp_path / "streamer.yaml"
     path.write_text(yaml.safe_dump({
         "kafka": {"bootstrap_servers": kafka_broker.bootstrap_servers, "topics": [topic],
                   "dead_letter_topic": dead, "commit_interval_ms": 100},
         "ortto": {"api_key": "pau-cli-key", "endpoint": sandbox_url},
         "batching": {"linger_ms": 20}, "metrics": {"port": None}}))
+    return [sys.executable, "-m", "streamer", "redrive", "--config", str(path), "--json"]
+
+
+def _kafka(kafka_broker: KafkaCluster, topic: str, dead: str) -> KafkaConfig:
+    return KafkaConfig(bootstrap_servers=kafka_broker.bootstrap_servers, topics=[topic],
+                       dead_letter_topic=dead)
 
 
 def test_redrive_sends_letters_once_and_names_unknown_subscriptions(
@@ -61,9 +68,7 @@ def test_redrive_sends_letters_once_and_names_unknown_subscriptions(
 ) -> None:
     topic, dead, tracks = _outage(kafka_broker, new_topic)
     with SandboxServer(SandboxState(ban=False)).run_in_thread() as sandbox:
-        path = tmp_path / "streamer.yaml"
-        _write_config(path, kafka_broker, topic, dead, sandbox.url)
-        command = [sys.executable, "-m", "streamer", "redrive", "--config", str(path), "--json"]
+        command = _redrive_command(tmp_path, kafka_broker, topic, dead, sandbox.url)
         first = subprocess.run([*command, "--reason", "retries_exhausted"],
                                capture_output=True, text=True, timeout=120, check=False)
         second = subprocess.run(command, capture_output=True, text=True, timeout=120,
@@ -86,12 +91,9 @@ def test_a_redrive_is_refused_while_another_of_the_same_topic_runs(
     kafka_broker: KafkaCluster, new_topic: Callable[..., str], tmp_path: Path
 ) -> None:
     topic, dead, tracks = _outage(kafka_broker, new_topic)
-    kafka = KafkaConfig(bootstrap_servers=kafka_broker.bootstrap_servers, topics=[topic],
-                        dead_letter_topic=dead)
+    kafka = _kafka(kafka_broker, topic, dead)
     with SandboxServer(SandboxState(ban=False)).run_in_thread() as sandbox:
-        path = tmp_path / "streamer.yaml"
-        _write_config(path, kafka_broker, topic, dead, sandbox.url)
-        command = [sys.executable, "-m", "streamer", "redrive", "--config", str(path), "--json"]
+        command = _redrive_command(tmp_path, kafka_broker, topic, dead, sandbox.url)
         with ClusterView(kafka) as view, RedriveLease(kafka) as running:
             running.acquire(view)  # another redrive of this topic, still running
             refused = subprocess.run(command, capture_output=True, text=True, timeout=120,
@@ -115,25 +117,19 @@ def test_a_redrive_that_loses_its_lease_stops_and_the_next_sends_the_rest(
 ) -> None:
     # A redrive paused (SIGSTOP) for longer than its lease's session loses the lease: another
     # redrive could start meanwhile. Resumed, it must stop rather than go on beside it.
-    topic = new_topic(partitions=1)
-    dead = f"{topic}.dlq"
-    kafka_broker.create_topic(dead, 1)
-    tracks = _outage_letters(kafka_broker, topic, dead, events=400)
-    kafka = KafkaConfig(bootstrap_servers=kafka_broker.bootstrap_servers, topics=[topic],
-                        dead_letter_topic=dead)
+    topic, dead, tracks = _outage(kafka_broker, new_topic, events=400)
+    kafka = _kafka(kafka_broker, topic, dead)
     with SandboxServer(SandboxState(ban=False)).run_in_thread() as sandbox:
-        path = tmp_path / "streamer.yaml"
-        _write_config(path, kafka_broker, topic, dead, sandbox.url)
-        command = [sys.executable, "-m", "streamer", "redrive", "--config", str(path), "--json"]
+        command = _redrive_command(tmp_path, kafka_broker, topic, dead, sandbox.url)
         # Slowed by its own rate (letters read per second), so that it is still running.
         paced = subprocess.Popen([*command, "--rate", "20"], stdout=subprocess.PIPE,
                                  stderr=subprocess.PIPE, text=True)
         try:
-            _until(lambda: len(sandbox.state.activities) >= 5, "the first letters sent")
+            wait_until(lambda: len(sandbox.state.activities) >= 5, "the first letters sent")
             paced.send_signal(signal.SIGSTOP)
             with ClusterView(kafka) as view:
-                _until(lambda: view.members(lease_group(dead)) == [],
-                       "the paused redrive's session expired", timeout=60)
+                wait_until(lambda: view.members(lease_group(dead)) == [],
+                           "the paused redrive's session expired")
             paced.send_signal(signal.SIGCONT)
             out, err = paced.communicate(timeout=120)
         finally:
@@ -151,11 +147,3 @@ def test_a_redrive_that_loses_its_lease_stops_and_the_next_sends_the_rest(
     assert rest.returncode == 0, rest.stderr
     assert orjson.loads(rest.stdout)["delivered"] == len(tracks) - sent_by_first
     assert sorted(delivered) == sorted(e["messageId"] for e in tracks)  # each once
-
-
-def _until(condition: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout} s: {what}")
-        time.sleep(0.05)
