@@ -117,6 +117,7 @@ def main(args: argparse.Namespace) -> int:
 async def _run_holding(lease: RedriveLease | None, redrive: Redrive) -> ReplaySummary:
     """Run ``redrive``; if its lease is lost meanwhile (another redrive may start), it stops."""
     import asyncio
+    import contextlib
 
     from ._replay import run_bounded
 
@@ -127,7 +128,8 @@ async def _run_holding(lease: RedriveLease | None, redrive: Redrive) -> ReplaySu
     def lost(reason: str) -> None:  # on the lease's thread
         message = (f"the redrive lease was lost ({reason}); stopped, with what was in flight "
                    "settled and recorded: run the redrive again for the rest")
-        loop.call_soon_threadsafe(redrive.fail, message)
+        with contextlib.suppress(RuntimeError):  # the loop closed: the run is over already
+            loop.call_soon_threadsafe(redrive.fail, message)
 
     lease.watch(lost)
     try:
