@@ -78,7 +78,7 @@ class Dispatcher:
         tracker = self._tracker
         decode, route, batcher = self._decode, self._route, self._batcher
         order = self._order
-        max_item, max_event = self._batcher.max_item_bytes, self._max_event_bytes
+        max_item, max_event = batcher.max_item_bytes, self._max_event_bytes
         dumps, loads, json = orjson.dumps, orjson.loads, self._json
         per_topic: dict[str, int] = {}
         filtered = turned_off = skipped = run = 0

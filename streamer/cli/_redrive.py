@@ -121,8 +121,6 @@ async def _run_holding(lease: RedriveLease | None, redrive: Redrive) -> ReplaySu
 
     from ._replay import run_bounded
 
-    if lease is None:
-        return await run_bounded(redrive, "redrive")  # type: ignore[no-any-return]
     loop = asyncio.get_running_loop()
 
     def lost(reason: str) -> None:  # on the lease's thread
@@ -131,8 +129,10 @@ async def _run_holding(lease: RedriveLease | None, redrive: Redrive) -> ReplaySu
         with contextlib.suppress(RuntimeError):  # the loop closed: the run is over already
             loop.call_soon_threadsafe(redrive.fail, message)
 
-    lease.watch(lost)
+    if lease is not None:
+        lease.watch(lost)
     try:
         return await run_bounded(redrive, "redrive")  # type: ignore[no-any-return]
     finally:
-        lease.watch(None)
+        if lease is not None:
+            lease.watch(None)
