@@ -2,7 +2,8 @@
 
 Everything about the package is in pyproject.toml; this file only adds the optional extensions.
 :data:`COMPILED_MODULES` (the per-item scans, the per-message bookkeeping: offset tickets,
-windows, the per-contact gate, and the dispatcher's loop over consumed messages) are compiled
+windows, the per-contact gate, the dispatcher's loop over consumed messages, and the presets'
+generated steps, rendered for mypyc by ``streamer/routing/_native.py``) are compiled
 with mypyc when the build has mypy and a C compiler; if either is missing, or the compilation
 fails, the build goes on and the modules stay plain Python with the same answers
 (``streamer.actions._scan.COMPILED`` says which one runs; the tests check that every listed
@@ -11,7 +12,7 @@ module has the same flavour and that no build is older than its source).
 
 Measured (``/tmp``-free: ``bench/bench_dispatch.py --instructions``): compiling the three
 bookkeeping modules takes 8% of the CPU instructions per message of the dispatch path; the
-dispatcher, which then calls them natively, 1.6-2% more.
+dispatcher, which then calls them natively, 1.6-2% more; the presets' steps 11% more.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ COMPILED_MODULES = [
     "streamer/batching/_batcher.py",
     "streamer/batching/_ordering.py",
     "streamer/app/_dispatch.py",
+    # Generated: the presets' steps (see streamer/routing/_native.py; ./dev regen).
+    "streamer/routing/_native_steps.py",
 ]
 
 

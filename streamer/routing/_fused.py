@@ -16,15 +16,19 @@ Tests compare the two on generated mappings and events.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from .._exceptions import MappingError
 from ..actions import Action, Refusal, check_source, validator_for
 from ..mapping import UNDEFINED, Entry, mapping_program
+from ._native import SOURCE, native_step
 from ._types import Accepted, Outcome, Route
 
 __all__ = ["fused_step"]
+
+log = logging.getLogger("streamer.routing")
 
 _Step = Callable[[Mapping[str, Any]], Outcome]
 _Settle = Callable[["dict[str, Any] | Refusal"], Outcome]
@@ -38,12 +42,14 @@ def fused_step(
     *,
     slow: _Step,
     settle: _Settle,
+    native: bool = True,
 ) -> _Step | None:
     """The route's step as one generated function, or ``None`` when the mapping has no shape
     that gains from it (its root is not an object of fields).
 
     ``slow`` is the composed step (for the rare paths), ``settle`` turns a checked item (or a
-    refusal) into its outcome, as the composed step does.
+    refusal) into its outcome, as the composed step does. ``native``: when the build has this
+    very step compiled ahead of time (the presets' steps, see ``_native.py``), that one.
     """
     check = check_source(
         validator_for(action), action.fields, mapping, missing=UNDEFINED,
@@ -105,6 +111,11 @@ def fused_step(
     # Accepted(route, clean), without the Python-level __new__ of a named tuple.
     lines.append("    return new(Accepted, (route, clean))")
     source = "\n".join(lines) + "\n"
+    compiled = native_step(source, namespace) if native else None
+    if compiled is not None:
+        log.debug("route %r: its step is compiled ahead of time", route.name)
+        return compiled
+    namespace[SOURCE] = source
     exec(compile(source, f"<route {route.name!r} step>", "exec"), namespace)
     step: _Step = namespace["step"]
     return step

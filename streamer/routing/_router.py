@@ -156,11 +156,14 @@ def compile_router(
     *,
     audience_ids: Mapping[str, str] | None = None,
     integrations: IntegrationsConfig | None = None,
+    native_steps: bool = True,
 ) -> Router:
     """Compile ``subscriptions`` (``None``: the presets) into a :class:`Router`.
 
     ``integrations`` (``ortto.integrations``; ``None``: the defaults) says how an event's
-    ``integrations`` object turns the destination off.
+    ``integrations`` object turns the destination off. ``native_steps=False`` runs every
+    generated step interpreted, even those the build has compiled ahead of time (the presets'
+    as shipped): the tests compare the two.
 
     Raises :class:`ConfigError` listing every problem found, each naming its subscription.
     """
@@ -215,11 +218,12 @@ def compile_router(
         if audience and audience_id is None:
             step = _unresolved_step(route)
             binders[len(steps)] = _binder(
-                route, mapping, action, sub.mapping, single=limit == SINGLE
+                route, mapping, action, sub.mapping, single=limit == SINGLE, native=native_steps
             )
         else:
             step = _make_step(
-                route, mapping, action, audience_id, sub.mapping, single=limit == SINGLE
+                route, mapping, action, audience_id, sub.mapping, single=limit == SINGLE,
+                native=native_steps,
             )
         # The trigger compiled, so it parses: its shape is read here once for the router.
         steps.append((route, field_equality(sub.trigger), trigger, step))
@@ -245,9 +249,12 @@ def _binder(
     mapping_source: Mapping[str, Any],
     *,
     single: bool,
+    native: bool,
 ) -> Callable[[str], _Step]:
     def bind(audience_id: str) -> _Step:
-        return _make_step(route, mapping, action, audience_id, mapping_source, single=single)
+        return _make_step(
+            route, mapping, action, audience_id, mapping_source, single=single, native=native
+        )
 
     return bind
 
@@ -292,6 +299,7 @@ def _make_step(
     mapping_source: Mapping[str, Any],
     *,
     single: bool,
+    native: bool,
 ) -> _Step:
     tags = audience_tags(audience_id) if audience_id else None
     settle = _settler(route, action, tags, single=single)
@@ -323,7 +331,9 @@ def _make_step(
     if single:
         return step
     # The same, generated as one function for the mappings that allow it (all real ones).
-    return fused_step(route, action, mapping_source, tags, slow=step, settle=settle) or step
+    return fused_step(
+        route, action, mapping_source, tags, slow=step, settle=settle, native=native
+    ) or step
 
 
 def _settler(
