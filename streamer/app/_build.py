@@ -80,7 +80,8 @@ def startup_line(config: Config, base_url: str, router: Router) -> str:
     return (
         f"streamer {__version__} starting: group={group} topics={topics} "
         f"start_from={start_from} endpoint={endpoint_host(base_url)} "
-        f"routes={len(router.routes)} metrics={address}"
+        f"routes={len(router.routes)} compiled_steps={len(router.compiled_routes)} "
+        f"metrics={address}"
     )
 
 

@@ -31,7 +31,7 @@ from typing import Any
 
 from ..actions import _scan
 
-__all__ = ["SOURCE", "native_step", "render_module", "step_key"]
+__all__ = ["SOURCE", "is_native", "native_step", "render_module", "step_key"]
 
 SOURCE = "__source__"
 """The key under which a generated step's namespace keeps its source (for rendering)."""
@@ -70,6 +70,11 @@ def native_step(source: str, namespace: Mapping[str, Any]) -> _Step | None:
     kind = _native_steps.STEPS.get(step_key(source, namespace))
     step: _Step | None = None if kind is None else kind(dict(namespace))
     return step
+
+
+def is_native(step: object) -> bool:
+    """Whether ``step`` is one of the compiled renderings."""
+    return type(step).__module__ == f"{__package__}._native_steps"
 
 
 class _Rendering(ast.NodeTransformer):

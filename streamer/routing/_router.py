@@ -50,6 +50,7 @@ from ..mapping import (
 from ._checks import MAX_BATCH_ITEMS, SINGLE, mapping_problems, mapping_warnings, max_items_of
 from ._fused import fused_step
 from ._integrations import integration_names
+from ._native import is_native
 from ._route_code import route_function
 from ._types import Accepted, Outcome, Rejected, Route, Skipped
 
@@ -67,8 +68,8 @@ class Router:
     """Compiled subscriptions. Build it with :func:`compile_router`."""
 
     __slots__ = (
-        "_alone", "_binders", "_integrations", "_max_items", "_steps", "audience_names", "route",
-        "routes", "unbatched", "warnings",
+        "_alone", "_binders", "_integrations", "_max_items", "_steps", "audience_names",
+        "compiled_routes", "route", "routes", "unbatched", "warnings",
     )
 
     routes: tuple[Route, ...]
@@ -78,6 +79,9 @@ class Router:
     unbatched: tuple[str, ...]
     """Names of the routes sent one event per request (``enable_batching: false``): each
     event is one request, and so one call against the sender's rate budget."""
+    compiled_routes: tuple[str, ...]
+    """Names of the routes whose step runs compiled ahead of time (a preset's, as shipped, in a
+    compiled build: see ``_native.py``); the others run their generated code interpreted."""
     warnings: tuple[str, ...]
     """What the subscriptions say that Segment accepts but ignores or never matches, each
     message naming its subscription (log them once at start-up)."""
@@ -112,6 +116,7 @@ class Router:
         self._integrations = integrations
         self._alone = frozenset(r for r, limit in self._max_items.items() if limit == SINGLE)
         self.unbatched = tuple(route.name for route in self.routes if route in self._alone)
+        self.compiled_routes = tuple(r.name for r, _, _, step in steps if is_native(step))
         self.warnings = tuple(warnings)
         self.route = route_function(
             [(eq, trigger, step) for _, eq, trigger, step in steps], integrations

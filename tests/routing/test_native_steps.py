@@ -64,6 +64,8 @@ def test_a_compiled_build_runs_the_presets_steps_compiled() -> None:
     assert kinds == set(_native_steps.STEPS.values())
     assert len(kinds) == 2  # Upsert Contact, Track Activity
     assert all(type(step).__name__ == "function" for _, _, _, step in INTERPRETED._steps)
+    assert NATIVE.compiled_routes == ("Upsert Contact", "Track Activity")
+    assert INTERPRETED.compiled_routes == ()
 
 
 def test_other_mappings_and_audiences_run_interpreted() -> None:
@@ -74,6 +76,7 @@ def test_other_mappings_and_audiences_run_interpreted() -> None:
     router = compile_router([changed, subs[1]])
     kinds = [type(step).__name__ for _, _, _, step in router._steps]
     assert kinds[0] == "function"
+    assert subs[0].name not in router.compiled_routes
     audience = subs[0].model_copy(update={"audience": "VIPs"})
     bound = compile_router([audience], audience_ids={"VIPs": "aud-1"})
     assert [type(s).__name__ for _, _, _, s in bound._steps] == ["function"]
