@@ -1,22 +1,24 @@
-"""The presets' generated steps, compiled ahead of time: rendering, keys and look-up.
+"""The presets' generated code, compiled ahead of time: rendering, keys and look-up.
 
-A route's step is Python source generated at start-up (``_fused.py``) and run by the
-interpreter. The steps of the presets as shipped are the same source on every installation, so
-the build can compile them with mypyc like the rest of the hot path: ``_native_steps.py`` holds
-them, rendered from the generated source by :func:`render_module` and committed (a test fails
-when it no longer matches what the generator writes; ``./dev regen`` rewrites it).
+A route's step (``_fused.py``) and the router's function that calls the steps
+(``_route_code.py``) are Python source generated at start-up and run by the interpreter. The
+presets' as shipped are the same source on every installation, so the build can compile them
+with mypyc like the rest of the hot path: ``_native_steps.py`` holds them, rendered from the
+generated source by :func:`render_module` and committed (a test fails when it no longer matches
+what the generator writes; ``./dev regen`` rewrites it).
 
-The rendering is mechanical and changes no decision: each name the step reads from its
+The rendering is mechanical and changes no decision: each name the function reads from its
 namespace becomes an attribute of the instance, set from the same namespace at start-up;
 ``x.__class__`` becomes ``type(x)`` (the same class for the values a decoder builds, and what
 mypyc reads in place); the scans of ``actions/_scan.py`` bound in the namespace are called
-natively. Whatever the compiled code raises inside the step's ``try`` goes to the composed
-step, as in the interpreted one.
+natively. Whatever the compiled code raises inside a step's ``try`` goes to the composed step,
+as in the interpreted one.
 
 At start-up :func:`native_step` looks the generated source up by its key: a digest of the
-source and of which scans its names are bound to. Any other mapping, a changed generator or
-another flavour of the scans has another key and runs interpreted, as before. Only a compiled
-build uses the table: interpreted, the rendering (attributes instead of globals) is slower.
+source and of which scans its names are bound to. Any other mapping or trigger, a changed
+generator or another flavour of the scans has another key and runs interpreted, as before.
+Only a compiled build uses the table: interpreted, the rendering (attributes instead of
+globals) is slower.
 """
 
 from __future__ import annotations
@@ -40,7 +42,9 @@ _Step = Callable[[Mapping[str, Any]], Any]
 
 # The scans a step may call natively, by identity: a name is called so only when its namespace
 # binds it to one of these (the key says which).
-_NATIVE_SCANS = ("has_empty_key", "without_empty_keys", "is_date_time", "_ipv4_by_chars")
+_NATIVE_SCANS = (
+    "has_empty_key", "without_empty_keys", "is_date_time", "_ipv4_by_chars", "turns_off",
+)
 
 
 def _natives(source: str, namespace: Mapping[str, Any]) -> tuple[list[str], dict[str, str]]:
@@ -163,8 +167,8 @@ def render_module(steps: Iterable[tuple[str, str, Mapping[str, Any]]]) -> str:
 
 
 def preset_steps() -> list[tuple[str, str, dict[str, Any]]]:
-    """``(title, source, namespace)`` of the presets' generated steps, as a compiled build
-    generates them."""
+    """``(title, source, namespace)`` of the presets' generated steps and of their router's
+    function, as a compiled build generates them."""
     from ._router import compile_router
 
     if not _scan.COMPILED:
@@ -176,6 +180,8 @@ def preset_steps() -> list[tuple[str, str, dict[str, Any]]]:
     for route, _, _, step in router._steps:
         namespace = step.__globals__
         steps.append((f"The preset {route.name!r} step", namespace[SOURCE], namespace))
+    namespace = router.route.__globals__
+    steps.append(("The presets' router", namespace[SOURCE], namespace))
     return steps
 
 

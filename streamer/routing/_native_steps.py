@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from ..actions._scan import _ipv4_by_chars, has_empty_key, is_date_time, without_empty_keys
+from ..actions._scan import _ipv4_by_chars, has_empty_key, is_date_time, turns_off, without_empty_keys
 
 COMPILED: Final = not __file__.endswith('.py')
 """Whether this module runs compiled (mypyc): only then are its steps used."""
@@ -681,8 +681,40 @@ class Step_c37cee315da7b57bfe46095d:
         return self.new(self.Accepted, (self.route, clean))
 
 
+class Step_60297f1705f2944b5e501855:
+    """The presets' router."""
+
+    NAMES: Any
+    NONE: Any
+    OFF: Any
+    U: Any
+    s0: Any
+    s1: Any
+
+    def __init__(self, ns: dict[str, Any]) -> None:
+        self.NAMES = ns['NAMES']
+        self.NONE = ns['NONE']
+        self.OFF = ns['OFF']
+        self.U = ns['U']
+        self.s0 = ns['s0']
+        self.s1 = ns['s1']
+
+    def __call__(self, event: Any) -> Any:
+        i = event.get('integrations')
+        if i is not None and turns_off(i, self.NAMES):
+            return self.OFF
+        value = event.get('type', self.U)
+        if type(value) is str:
+            if value == 'identify':
+                return [self.s0(event)]
+            if value == 'track':
+                return [self.s1(event)]
+        return self.NONE
+
+
 STEPS: Final[dict[str, Any]] = {
     '93d3a94a2134f977aa65cccc': Step_93d3a94a2134f977aa65cccc,
     'c37cee315da7b57bfe46095d': Step_c37cee315da7b57bfe46095d,
+    '60297f1705f2944b5e501855': Step_60297f1705f2944b5e501855,
 }
 """The step classes by :func:`streamer.routing._native.step_key` of their source."""

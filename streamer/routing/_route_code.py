@@ -14,6 +14,7 @@ from typing import Any
 
 from ..actions._scan import turns_off
 from ..mapping import UNDEFINED
+from ._native import SOURCE, native_step
 from ._types import NO_MATCH, TURNED_OFF, Outcome
 
 __all__ = ["route_function"]
@@ -32,14 +33,16 @@ _INTEGRATIONS_PROLOGUE = [
 
 
 def route_function(
-    steps: Sequence[tuple[_Equality, _Trigger, _Step]], names: tuple[str, ...] | None
+    steps: Sequence[tuple[_Equality, _Trigger, _Step]], names: tuple[str, ...] | None,
+    *, native: bool = True,
 ) -> _RouteFunction:
     """``[step(event) for _, trigger, step in steps if trigger(event)]``, written out.
 
     A trigger that is ``field = "value"`` on a top-level field (the presets' ``type = ...``)
     is written as a string comparison, and the field is read once for all such triggers.
     First, unless ``names`` is ``None``, the event's ``integrations`` object (does it turn off
-    the destination called ``names``?): one lookup for the events without one.
+    the destination called ``names``?): one lookup for the events without one. ``native``:
+    the compiled rendering of this very function when the build has one (the presets').
     """
     namespace: dict[str, Any] = {
         "U": UNDEFINED, "off": turns_off, "NAMES": names, "OFF": TURNED_OFF, "NONE": NO_MATCH,
@@ -49,7 +52,7 @@ def route_function(
         prologue += _INTEGRATIONS_PROLOGUE
     exclusive = _exclusive_equalities(steps)
     if exclusive is not None:
-        return _dispatch_function(*exclusive, namespace, prologue)
+        return _dispatch_function(*exclusive, namespace, prologue, native)
     lines = [*prologue, "    out = []", "    add = out.append"]
     fields: dict[str, str] = {}
     for n, (equality, trigger, step) in enumerate(steps):
@@ -67,7 +70,7 @@ def route_function(
                       f"    if {var}.__class__ is not str: {var} = None"]
         lines.append(f"    if {var} == {value!r}: add(s{n}(event))")
     lines.append("    return out")
-    return _define(lines, namespace)
+    return _define(lines, namespace, native)
 
 
 def _exclusive_equalities(
@@ -88,7 +91,8 @@ def _exclusive_equalities(
 
 
 def _dispatch_function(
-    field: str, by_value: dict[str, _Step], namespace: dict[str, Any], prologue: list[str]
+    field: str, by_value: dict[str, _Step], namespace: dict[str, Any], prologue: list[str],
+    native: bool,
 ) -> _RouteFunction:
     """The router of exclusive triggers: one read of the field, at most one step; an event
     that matches none gets :data:`NO_MATCH` (no list made)."""
@@ -106,10 +110,15 @@ def _dispatch_function(
             "    step = steps.get(value) if value.__class__ is str else None",
             "    return NONE if step is None else [step(event)]",
         ]
-    return _define(lines, namespace)
+    return _define(lines, namespace, native)
 
 
-def _define(lines: list[str], namespace: dict[str, Any]) -> _RouteFunction:
-    exec(compile("\n".join(lines) + "\n", "<router>", "exec"), namespace)
+def _define(lines: list[str], namespace: dict[str, Any], native: bool) -> _RouteFunction:
+    source = "\n".join(lines) + "\n"
+    compiled = native_step(source, namespace) if native else None
+    if compiled is not None:
+        return compiled  # the presets' router, compiled ahead of time (see _native.py)
+    namespace[SOURCE] = source
+    exec(compile(source, "<router>", "exec"), namespace)
     route: _RouteFunction = namespace["route"]
     return route

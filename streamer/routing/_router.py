@@ -68,8 +68,8 @@ class Router:
     """Compiled subscriptions. Build it with :func:`compile_router`."""
 
     __slots__ = (
-        "_alone", "_binders", "_integrations", "_max_items", "_steps", "audience_names",
-        "compiled_routes", "route", "routes", "unbatched", "warnings",
+        "_alone", "_binders", "_integrations", "_max_items", "_native", "_steps",
+        "audience_names", "compiled_routes", "route", "routes", "unbatched", "warnings",
     )
 
     routes: tuple[Route, ...]
@@ -107,8 +107,10 @@ class Router:
         binders: Mapping[int, Callable[[str], _Step]] | None = None,
         warnings: Sequence[str] = (),
         integrations: tuple[str, ...] | None = None,
+        native: bool = True,
     ) -> None:
         self.routes = tuple(route for route, _, _, _ in steps)
+        self._native = native
         self.audience_names = tuple(audience_names)
         self._max_items = dict(zip(self.routes, max_items, strict=True))
         self._steps = tuple(steps)
@@ -119,7 +121,7 @@ class Router:
         self.compiled_routes = tuple(r.name for r, _, _, step in steps if is_native(step))
         self.warnings = tuple(warnings)
         self.route = route_function(
-            [(eq, trigger, step) for _, eq, trigger, step in steps], integrations
+            [(eq, trigger, step) for _, eq, trigger, step in steps], integrations, native=native
         )
 
     def with_audience_ids(self, audience_ids: Mapping[str, str]) -> Router:
@@ -140,7 +142,7 @@ class Router:
             raise ConfigError("\n  ".join(["unresolved audiences:", *problems]), problems=problems)
         return Router(
             steps, self.audience_names, [self._max_items[r] for r in self.routes],
-            warnings=self.warnings, integrations=self._integrations,
+            warnings=self.warnings, integrations=self._integrations, native=self._native,
         )
 
     def max_items(self, route: Route) -> int:
@@ -167,8 +169,8 @@ def compile_router(
 
     ``integrations`` (``ortto.integrations``; ``None``: the defaults) says how an event's
     ``integrations`` object turns the destination off. ``native_steps=False`` runs every
-    generated step interpreted, even those the build has compiled ahead of time (the presets'
-    as shipped): the tests compare the two.
+    generated step and the router's function interpreted, even those the build has compiled
+    ahead of time (the presets' as shipped): the tests compare the two.
 
     Raises :class:`ConfigError` listing every problem found, each naming its subscription.
     """
@@ -243,7 +245,7 @@ def compile_router(
         raise ConfigError(summary, problems=problems)
     return Router(
         steps, audience_names, limits, binders=binders, warnings=warnings,
-        integrations=integration_names(integrations),
+        integrations=integration_names(integrations), native=native_steps,
     )
 
 

@@ -1,5 +1,5 @@
-"""The presets' steps compiled ahead of time: current, used only for their own source, and the
-same outcomes as the interpreted steps they are rendered from.
+"""The presets' steps and router compiled ahead of time: current, used only for their own
+source, and the same outcomes as the interpreted code they are rendered from.
 
 ``_native_steps.py`` is generated (``./dev regen``) from the generator's output for the presets;
 a compiled build runs those classes in place of the generated source, keyed by that source and
@@ -11,6 +11,7 @@ events, each through both routers, and neither may touch the event.
 
 from __future__ import annotations
 
+import ast
 import copy
 import json
 from pathlib import Path
@@ -60,10 +61,11 @@ def test_the_committed_rendering_is_what_the_generator_writes() -> None:
 
 @compiled_only
 def test_a_compiled_build_runs_the_presets_steps_compiled() -> None:
-    kinds = {type(step) for _, _, _, step in NATIVE._steps}
+    kinds = {type(step) for _, _, _, step in NATIVE._steps} | {type(NATIVE.route)}
     assert kinds == set(_native_steps.STEPS.values())
-    assert len(kinds) == 2  # Upsert Contact, Track Activity
+    assert len(kinds) == 3  # Upsert Contact, Track Activity, their router
     assert all(type(step).__name__ == "function" for _, _, _, step in INTERPRETED._steps)
+    assert type(INTERPRETED.route).__name__ == "function"
     assert NATIVE.compiled_routes == ("Upsert Contact", "Track Activity")
     assert INTERPRETED.compiled_routes == ()
 
@@ -77,6 +79,10 @@ def test_other_mappings_and_audiences_run_interpreted() -> None:
     kinds = [type(step).__name__ for _, _, _, step in router._steps]
     assert kinds[0] == "function"
     assert subs[0].name not in router.compiled_routes
+    # The router's function reads its steps from its namespace: with the same triggers it is the
+    # presets' router, whichever steps it calls.
+    assert _view(router.route({"type": "track", "userId": "u", "event": "E"})) == _view(
+        INTERPRETED.route({"type": "track", "userId": "u", "event": "E"}))
     audience = subs[0].model_copy(update={"audience": "VIPs"})
     bound = compile_router([audience], audience_ids={"VIPs": "aud-1"})
     assert [type(s).__name__ for _, _, _, s in bound._steps] == ["function"]
@@ -88,7 +94,7 @@ def test_the_key_names_the_source_and_the_scans_it_calls() -> None:
     assert _native.step_key(source + "\n", namespace) != key
     # The same source with a name bound to something else than the scan it was rendered with
     # is another step: it must not run the rendering that calls the scan natively.
-    scans = [n for n, v in namespace.items() if v is _scan.has_empty_key]
+    scans = [n for n, v in namespace.items() if v is _scan.has_empty_key]  # a step's
     assert scans
     rebound = {**namespace, scans[0]: lambda value: False}
     assert _native.step_key(source, rebound) != key
@@ -109,7 +115,8 @@ def test_generated_events_route_the_same(event: dict[str, Any]) -> None:
 
 
 def _rendered_as_python() -> list[tuple[Any, Any]]:
-    """Each preset's interpreted step beside its rendering run as plain Python (any build)."""
+    """Each preset's interpreted step, and their router, beside its rendering run as plain
+    Python."""
     module: dict[str, Any] = {"__name__": "streamer.routing._rendered",
                               "__package__": "streamer.routing", "__file__": "<rendered>.py"}
     pairs = []
@@ -117,7 +124,9 @@ def _rendered_as_python() -> list[tuple[Any, Any]]:
     exec(compile(_native.render_module(steps), "<rendered>", "exec"), module)
     for _, source, namespace in steps:
         kind = module["STEPS"][_native.step_key(source, namespace)]
-        pairs.append((namespace["step"], kind(namespace)))
+        (function,) = ast.parse(source).body
+        assert isinstance(function, ast.FunctionDef)
+        pairs.append((namespace[function.name], kind(namespace)))
     return pairs
 
 
@@ -131,7 +140,10 @@ def test_the_rendering_run_as_python_agrees_with_its_source(event: dict[str, Any
     # The rendering alone, without mypyc: what the renderer changes must change nothing.
     for interpreted, rendered in RENDERED:
         before = copy.deepcopy(event)
-        assert _view([rendered(event)]) == _view([interpreted(event)])
+        got, expected = rendered(event), interpreted(event)
+        if type(expected) is not list:  # a step: one outcome (the router: a list)
+            got, expected = [got], [expected]
+        assert _view(got) == _view(expected)
         assert event == before
 
 
