@@ -16,19 +16,16 @@ Tests compare the two on generated mappings and events.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from .._exceptions import MappingError
 from ..actions import Action, Refusal, check_source, validator_for
 from ..mapping import UNDEFINED, Entry, mapping_program
-from ._native import SOURCE, native_step
+from ._native import define
 from ._types import Accepted, Outcome, Route
 
 __all__ = ["fused_step"]
-
-log = logging.getLogger("streamer.routing")
 
 _Step = Callable[[Mapping[str, Any]], Outcome]
 _Settle = Callable[["dict[str, Any] | Refusal"], Outcome]
@@ -110,12 +107,8 @@ def fused_step(
         ]
     # Accepted(route, clean), without the Python-level __new__ of a named tuple.
     lines.append("    return new(Accepted, (route, clean))")
-    source = "\n".join(lines) + "\n"
-    compiled = native_step(source, namespace) if native else None
-    if compiled is not None:
-        log.debug("route %r: its step is compiled ahead of time", route.name)
-        return compiled
-    namespace[SOURCE] = source
-    exec(compile(source, f"<route {route.name!r} step>", "exec"), namespace)
-    step: _Step = namespace["step"]
+    step: _Step = define(
+        "\n".join(lines) + "\n", namespace, name="step", filename=f"<route {route.name!r} step>",
+        native=native,
+    )
     return step

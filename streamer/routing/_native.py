@@ -33,7 +33,7 @@ from typing import Any
 
 from ..actions import _scan
 
-__all__ = ["SOURCE", "is_native", "native_step", "render_module", "step_key"]
+__all__ = ["SOURCE", "define", "is_native", "native_step", "render_module", "step_key"]
 
 SOURCE = "__source__"
 """The key under which a generated step's namespace keeps its source (for rendering)."""
@@ -64,7 +64,7 @@ def step_key(source: str, namespace: Mapping[str, Any]) -> str:
     return hashlib.sha256(f"{source}\0{bound}".encode()).hexdigest()[:24]
 
 
-def native_step(source: str, namespace: Mapping[str, Any]) -> _Step | None:
+def native_step(source: str, namespace: dict[str, Any]) -> _Step | None:
     """The compiled rendering of this generated step, bound to ``namespace``, if the build has
     one (``None``: run the source)."""
     from . import _native_steps
@@ -72,8 +72,22 @@ def native_step(source: str, namespace: Mapping[str, Any]) -> _Step | None:
     if not _native_steps.COMPILED:
         return None
     kind = _native_steps.STEPS.get(step_key(source, namespace))
-    step: _Step | None = None if kind is None else kind(dict(namespace))
+    step: _Step | None = None if kind is None else kind(namespace)
     return step
+
+
+def define(
+    source: str, namespace: dict[str, Any], *, name: str, filename: str, native: bool
+) -> Any:
+    """The generated function ``name`` of ``source``: its compiled rendering when ``native``
+    and the build has one, else the source run in ``namespace`` (which then keeps it under
+    :data:`SOURCE`, for the rendering)."""
+    compiled = native_step(source, namespace) if native else None
+    if compiled is not None:
+        return compiled
+    namespace[SOURCE] = source
+    exec(compile(source, filename, "exec"), namespace)
+    return namespace[name]
 
 
 def is_native(step: object) -> bool:

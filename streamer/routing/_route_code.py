@@ -14,7 +14,7 @@ from typing import Any
 
 from ..actions._scan import turns_off
 from ..mapping import UNDEFINED
-from ._native import SOURCE, native_step
+from ._native import define
 from ._types import NO_MATCH, TURNED_OFF, Outcome
 
 __all__ = ["route_function"]
@@ -114,11 +114,7 @@ def _dispatch_function(
 
 
 def _define(lines: list[str], namespace: dict[str, Any], native: bool) -> _RouteFunction:
-    source = "\n".join(lines) + "\n"
-    compiled = native_step(source, namespace) if native else None
-    if compiled is not None:
-        return compiled  # the presets' router, compiled ahead of time (see _native.py)
-    namespace[SOURCE] = source
-    exec(compile(source, "<router>", "exec"), namespace)
-    route: _RouteFunction = namespace["route"]
+    route: _RouteFunction = define(
+        "\n".join(lines) + "\n", namespace, name="route", filename="<router>", native=native
+    )
     return route
