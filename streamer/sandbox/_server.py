@@ -13,7 +13,8 @@ Life of one contract request (``/v1/identify``, ``/v1/track``, ``/v1/me``,
    item faults are drawn, the accepted items are stored (see ``_store.py``). A batch whose
    items share one key set is first checked as a whole (``_batch.py``); only a batch that
    fails that check, or meets an item fault rule, is walked item by item. With the lean intake
-   (``_lean.py``, for benchmarks) items are only counted and their latencies taken;
+   (``_lean.py``, for benchmarks) items are only counted and their latencies taken, from
+   their timestamps alone where the body allows it;
 6. the answer: 200 (``partial_status`` when some item failed) with ``{"errors": [...]}``.
 
 Whole-request 400/401/403/404/405/413 answers count as bad requests towards the ban.
@@ -350,6 +351,10 @@ class SandboxServer:
     def _apply(self, endpoint: str, raw: bytes) -> tuple[web.Response, int, int]:
         """Decode, check and store a body of ``endpoint`` (not ``me``)."""
         state = self.state
+        if state.lean is not None and endpoint != "audiences":
+            items = state.ingest_lean_body(endpoint, raw)
+            if items is not None:
+                return _no_errors(), items, 0
         try:
             body = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:

@@ -9,9 +9,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 
-from streamer.sandbox import SandboxProcess, SandboxServer
+from streamer.sandbox import SandboxProcess, SandboxServer, _lean
+from streamer.sandbox._lean import LeanIntake
 from streamer.sender._answers import parse_item_errors, retry_after_seconds
 
 Factory = Callable[..., dict[str, Any]]
@@ -113,3 +115,87 @@ def test_the_process_takes_the_intake_option(activity: Factory) -> None:
         assert report["items"] == 1
         assert report["first_answer"] is not None and report["first_answer"] >= sent - 1
         assert sandbox.control.stats()["intake"] == "lean"
+
+
+# -- the fast way (timestamps alone) answers and records as the general way -------------------
+
+_OLD = "2020-01-02T03:04:05.678Z"  # older than the histogram's cap: the same bucket whenever
+_LATER = "2999-01-01T00:00:00+00:00"  # after the answer: bucket 0 whenever
+
+
+def _bodies(activity: Factory, contact: Factory) -> list[tuple[str, bytes]]:
+    """(endpoint, body): what streamer sends, and every kind of body the fast way passes on."""
+    def dumps(items: list[Any]) -> bytes:
+        return orjson.dumps(items)
+
+    return [
+        ("track", dumps([activity(n, timestamp=_OLD) for n in range(300)])),
+        ("identify", dumps([contact(n, timestamp=_LATER) for n in range(200)])),
+        ("track", dumps([activity(1, timestamp=None), {"no": "timestamp"}, {}])),
+        ("track", dumps([activity(1, timestamp="yesterday"), activity(2, timestamp=_OLD)])),
+        ("track", dumps([activity(1, timestamp=1_700_000_000), activity(2, timestamp=_OLD)])),
+        ("track", dumps([activity(1, timestamp=_OLD), [1, 2], "x", None])),
+        ("track", b'[{"timestamp": "' + _OLD.encode() + b'", "event": "caf\xe9"}]'),  # not UTF-8
+        ("track", b'[{"timestamp": "' + _OLD.encode() + b'", "event": }]'),  # not JSON
+        ("track", b'{"timestamp": "' + _OLD.encode() + b'"}'),  # not an array
+        ("track", b"[]"),
+        ("track", dumps([activity(n, timestamp=_OLD) for n in range(501)])),  # too many
+        ("audiences", b'{"name": "VIPs"}'),
+    ]
+
+
+def _recorded(sandbox: SandboxServer, auth: dict[str, str],
+              bodies: list[tuple[str, bytes]]) -> tuple[list[Any], Any, Any]:
+    with httpx.Client(base_url=sandbox.url, headers=auth, timeout=10) as client:
+        answers = []
+        for endpoint, body in bodies:
+            path = "/audiences/create" if endpoint == "audiences" else f"/{endpoint}"
+            answer = client.post(path, content=body)
+            answered = answer.json()
+            answered.pop("id", None)  # an audience's id is drawn at random
+            answers.append((answer.status_code, answered))
+    report = sandbox.state.intake_report()
+    assert report is not None
+    per_second = report.pop("per_second")
+    report.pop("first_answer"), report.pop("last_answer")
+    totals = [sum(second[i] for second in per_second) for i in (1, 2, 3)]
+    return answers, report, (totals, sandbox.state.stats()["endpoints"])
+
+
+def test_reading_timestamps_alone_answers_and_records_as_a_full_decode(
+    make_sandbox: ServerFactory, auth: dict[str, str], activity: Factory, contact: Factory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    bodies = _bodies(activity, contact)
+    read_whole: list[int] = []
+    take = LeanIntake.take
+
+    def counted_take(self: LeanIntake, items: list[Any]) -> None:
+        read_whole.append(len(items))
+        take(self, items)
+
+    monkeypatch.setattr(LeanIntake, "take", counted_take)
+    fast = _recorded(make_sandbox(intake="lean"), auth, bodies)
+    # streamer's bodies, null and absent timestamps, an empty array: read by timestamp alone;
+    # a timestamp that is no date-time, a non-object item: decoded whole.
+    assert read_whole == [2, 2, 4]
+    monkeypatch.setattr(_lean, "_read_stamps", None)  # as without msgspec: all decoded whole
+    read_whole.clear()
+    general = _recorded(make_sandbox(intake="lean"), auth, bodies)
+    assert read_whole == [300, 200, 3, 2, 2, 4, 0]
+    assert fast == general
+    answers, report, _ = fast
+    assert [status for status, _ in answers] == [200] * 6 + [400, 400, 400, 200, 413, 200]
+    assert report["items"] == 511 and report["latency_ms"]["count"] == 503
+    assert report["latency_ms"]["unparsed"] == 3 + 1 + 1 + 3
+
+
+def test_the_one_body_read_differently_is_a_number_beyond_a_double_in_an_unread_field(
+    make_sandbox: ServerFactory, auth: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    body = b'[{"timestamp": "' + _OLD.encode() + b'", "value": 1e400}]'
+    with httpx.Client(base_url=make_sandbox(intake="lean").url, headers=auth, timeout=10) as c:
+        assert c.post("/track", content=body).status_code == 200  # skipped unread
+    monkeypatch.setattr(_lean, "_read_stamps", None)
+    with httpx.Client(base_url=make_sandbox(intake="lean").url, headers=auth, timeout=10) as c:
+        assert c.post("/track", content=body).status_code == 400  # orjson: out of range
