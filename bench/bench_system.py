@@ -7,20 +7,26 @@ One run, in this order (every ratio is taken within it):
    which no preset matches, 5% track), keyed by user, on 6 partitions (generated once, cached
    in ``.bench/cache``);
 2. the ceiling: a bare confluent-kafka consumer in a child process that ``orjson.loads`` every
-   value (median of three runs): events/s and CPU per event;
-3. streamer end to end (``streamer run`` in a child process, a generated configuration, the
-   sandbox's lean intake as the sink): events/s from the first request to every offset
-   committed, its ratio to the ceiling, CPU per delivered event, peak RSS, and the sandbox's
-   CPU beside it (the sink must not be what is measured); ``--repeat`` runs (default 3) per
-   ``--ordering`` value, the orderings in turn, each figure the median of its runs (one run
-   swings by a tenth or more with the neighbours; each run's figures are kept in the JSON);
-4. the filter path: the same against the ceiling on the filter topic (``--repeat`` runs);
-5. the Ortto budget: the sandbox refuses above R requests/s (``throttle``), streamer runs
+   value: events/s and CPU per event; then ``--repeat`` rounds (default 3), each of:
+   - streamer end to end (``streamer run`` in a child process, a generated configuration, the
+     sandbox's lean intake as the sink), once per ``--ordering`` value: events/s from the first
+     request to every offset committed, CPU per delivered event, peak RSS, and the sandbox's
+     CPU beside it (the sink must not be what is measured);
+   - Segment's own engine, one pass, against the round's first end-to-end run;
+   - the ceiling again: a round's ratios are taken against the mean of the ceilings just before
+     and just after it;
+   each figure is then the median of its rounds (a ratio: the median of the rounds' ratios),
+   every round's figures kept in the JSON. The CPU a process spends per event moves with what
+   the machine does meanwhile (the ceiling's moved from 6.5 to 9.0 us between two runs of this
+   benchmark a few minutes apart, and a fixed loop of Python runs up to half again slower for
+   a second now and then): a ratio of two medians taken minutes apart moves with it;
+3. the filter path: its ceiling, then ``--repeat`` rounds of streamer and its ceiling;
+4. the Ortto budget: the sandbox refuses above R requests/s (``throttle``), streamer runs
    with ``delivery.rate_per_s: R``: items/s against R x 500, 429s, items per request
    (``--repeat`` passes, medians, each pass kept);
-6. latency at half the measured e2e rate: p50/p99 from Kafka timestamp to the sandbox's answer;
-7. scale-out: two processes in one group on the same 6 partitions, and where the CPU went;
-8. the stages alone (decoding JSON and Avro, mapping) and Segment's own engine when there.
+5. latency at half the measured e2e rate: p50/p99 from Kafka timestamp to the sandbox's answer;
+6. scale-out: two processes in one group on the same 6 partitions, and where the CPU went;
+7. the stages alone (decoding JSON and Avro, mapping).
 
     ./dev bench [--quick] [--events N] [--ordering per_contact|none|both] [--json PATH]
     ./dev bench --micro        the older micro benchmarks (bench/bench_*.py), one after another
@@ -114,28 +120,51 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             _say("producing the topics")
             total = produce(broker, "sdk-events", main_values, PARTITIONS)
             broker.create_topic("sdk-events.dlq", 1)
-            _say("ceiling (3 runs)")
-            found["ceiling"] = ceiling = scenarios.ceiling(bench, "sdk-events", total)
+            # Rounds: streamer with each ordering (and Segment's engine), one run each, between
+            # two runs of the ceiling (the one after a round is the one before the next); every
+            # ratio is taken against the ceilings around it, so that a change of the machine
+            # between rounds moves both sides of it.
+            engine = None if "segment" in args.skip else _SegmentAnchor(
+                main_values, Path(scratch))
             rounds: dict[str, list[dict[str, Any]]] = {}
+            _say("the ceiling")
+            ceilings = [scenarios.ceiling(bench, "sdk-events", total, runs=1)]
             for round_ in range(1, args.repeat + 1):
+                this_round = []
                 for ordering in orderings:
-                    _say(f"streamer end to end (ordering: {ordering or 'key not set'}, run "
-                         f"{round_} of {args.repeat})")
+                    _say(f"round {round_} of {args.repeat}: streamer end to end (ordering: "
+                         f"{ordering or 'key not set'})")
+                    this_round.append(scenarios.end_to_end(bench, "sdk-events", None, ordering))
+                if engine is not None:
+                    _say(f"round {round_}: Segment's engine")
+                    engine.measure(this_round[0])
+                _say(f"round {round_}: the ceiling")
+                ceilings.append(scenarios.ceiling(bench, "sdk-events", total, runs=1))
+                for ordering, run in zip(orderings, this_round, strict=True):
                     key = "end_to_end" if ordering is None else f"end_to_end_{ordering}"
                     rounds.setdefault(key, []).append(
-                        scenarios.end_to_end(bench, "sdk-events", ceiling, ordering))
+                        scenarios.against_ceilings(run, ceilings[-2], ceilings[-1]))
+            found["ceiling"] = ceiling = scenarios.median_of_ceilings(ceilings)
             for key, runs in rounds.items():
                 found[key] = scenarios.median_of_runs(runs)
             first = found["end_to_end" if orderings[0] is None else f"end_to_end_{orderings[0]}"]
+            if engine is not None:
+                found["segment_engine"] = engine.summary()
             if filter_values:
                 filter_total = produce(broker, "sdk-filter", filter_values, PARTITIONS)
                 broker.create_topic("sdk-filter.dlq", 1)
-                _say("filter path: ceiling (3 runs) and streamer")
-                found["filter_ceiling"] = scenarios.ceiling(bench, "sdk-filter", filter_total)
-                found["filter"] = scenarios.median_of_runs([
-                    scenarios.end_to_end(bench, "sdk-filter", found["filter_ceiling"],
-                                         orderings[0])
-                    for _ in range(args.repeat)])
+                _say("filter path: the ceiling")
+                filter_ceilings = [scenarios.ceiling(bench, "sdk-filter", filter_total, runs=1)]
+                filter_runs = []
+                for round_ in range(1, args.repeat + 1):
+                    _say(f"filter path, round {round_} of {args.repeat}: streamer, the ceiling")
+                    run = scenarios.end_to_end(bench, "sdk-filter", None, orderings[0])
+                    filter_ceilings.append(
+                        scenarios.ceiling(bench, "sdk-filter", filter_total, runs=1))
+                    filter_runs.append(scenarios.against_ceilings(
+                        run, filter_ceilings[-2], filter_ceilings[-1]))
+                found["filter_ceiling"] = scenarios.median_of_ceilings(filter_ceilings)
+                found["filter"] = scenarios.median_of_runs(filter_runs)
             if "budget" not in args.skip:
                 _say(f"Ortto budget: {args.budget_rps:g} requests/s for {args.seconds:g} s")
                 found["budget"] = scenarios.median_of_runs([
@@ -153,10 +182,6 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             _say("stages alone: decoding and mapping")
             values = [value for _, value in main_values[:20_000]]
             found["stages"] = {**micro.decoding(values), **micro.mapping(values)}
-        if "segment" not in args.skip:
-            _say("Segment's engine")
-            with tempfile.TemporaryDirectory(prefix="bench-segment-") as scratch:
-                found["segment_engine"] = _segment(main_values, Path(scratch), first)
     finally:
         broker.stop()
     results["machine_after"] = machine()
@@ -170,29 +195,50 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     return results
 
 
-def _segment(values: list[tuple[bytes, bytes]], workdir: Path,
-             e2e: dict[str, Any]) -> dict[str, Any]:
-    """Segment's engine on the first 100,000 events; streamer's e2e rate and CPU against it.
+class _SegmentAnchor:
+    """Segment's engine on the first 100,000 events, one pass a round, each against the e2e run
+    of its round: the anchor is the engine's figure with JSON decoding (``with_decode_*``), as
+    streamer's end to end decodes every event; the figure without it is kept beside."""
 
-    The anchor is the engine's figure with JSON decoding (``with_decode_*``), as streamer's
-    end to end decodes every event; the figure without it is kept beside."""
-    measured = micro.segment_engine([value for _, value in values[:100_000]], workdir)
-    if measured is None:
-        return {"skipped": "bench/segment_engine is not there, or node/npm is missing"}
-    measured = {k: v for k, v in measured.items() if k != "passes"}
-    rate = next((measured[k] for k in ("with_decode_events_per_s", "events_per_s")
-                 if isinstance(measured.get(k), int | float)), None)
-    cpu = measured.get("with_decode_cpu_us_per_event", measured.get("cpu_us_per_event"))
-    engine_only = measured.get("events_per_s")
-    return {
-        **measured,
-        "anchor_events_per_s": rate,
-        "anchor_cpu_us_per_event": cpu,
-        "streamer_vs_segment": e2e["events_per_s"] / rate if rate else None,
-        "streamer_vs_segment_without_decoding": (
-            e2e["events_per_s"] / engine_only if isinstance(engine_only, int | float) else None),
-        "segment_cpu_vs_streamer": cpu / e2e["cpu_us_per_event"] if cpu else None,
-    }
+    def __init__(self, values: list[tuple[bytes, bytes]], workdir: Path) -> None:
+        self._values = [value for _, value in values[:100_000]]
+        self._workdir = workdir
+        self._rounds: list[dict[str, Any]] = []
+        self._skipped: str | None = None
+
+    def measure(self, e2e: dict[str, Any]) -> None:
+        if self._skipped is not None:
+            return
+        measured = micro.segment_engine(self._values, self._workdir, passes=1)
+        if measured is None:
+            self._skipped = "bench/segment_engine is not there, or node/npm is missing"
+            return
+        measured = {k: v for k, v in measured.items() if k != "passes"}
+        rate = next((measured[k] for k in ("with_decode_events_per_s", "events_per_s")
+                     if isinstance(measured.get(k), int | float)), None)
+        cpu = measured.get("with_decode_cpu_us_per_event", measured.get("cpu_us_per_event"))
+        engine_only = measured.get("events_per_s")
+        self._rounds.append({
+            **measured,
+            "anchor_events_per_s": rate,
+            "anchor_cpu_us_per_event": cpu,
+            "streamer_events_per_s": e2e["events_per_s"],
+            "streamer_vs_segment": e2e["events_per_s"] / rate if rate else None,
+            "streamer_vs_segment_without_decoding": (
+                e2e["events_per_s"] / engine_only if isinstance(engine_only, int | float)
+                else None),
+            "segment_cpu_vs_streamer": cpu / e2e["cpu_us_per_event"] if cpu else None,
+        })
+
+    def summary(self) -> dict[str, Any]:
+        if not self._rounds:
+            return {"skipped": self._skipped or "not measured"}
+        combined = scenarios.median_of_runs(self._rounds)
+        combined["runs"] = [
+            {k: r[k] for k in ("anchor_events_per_s", "anchor_cpu_us_per_event",
+                               "streamer_events_per_s", "streamer_vs_segment")}
+            for r in self._rounds]
+        return combined
 
 
 if __name__ == "__main__":

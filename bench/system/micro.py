@@ -70,9 +70,10 @@ def decoding(values: list[bytes]) -> dict[str, float]:
     return figures
 
 
-def segment_engine(values: list[bytes], workdir: Path) -> dict[str, Any] | None:
-    """Segment's engine on the same events (``bench/segment_engine/run.py``'s ``measure``);
-    None when that module is not there or npm is missing (it says so itself)."""
+def segment_engine(values: list[bytes], workdir: Path, passes: int = 3) -> dict[str, Any] | None:
+    """Segment's engine on the same events (``bench/segment_engine/run.py``'s ``measure``,
+    ``passes`` passes after its warm-up); None when that module is not there or npm is missing
+    (it says so itself). The events are written to ``workdir`` once."""
     path = _BENCH / "segment_engine" / "run.py"
     if not path.exists():
         return None
@@ -81,9 +82,10 @@ def segment_engine(values: list[bytes], workdir: Path) -> dict[str, Any] | None:
         return None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    events_path = workdir / "segment-engine-events.ndjson"
-    with events_path.open("wb") as file:
-        for value in values:
-            file.write(value + b"\n")
-    result: dict[str, Any] | None = module.measure(events_path, batch_size=500)
+    events_path = workdir / f"segment-engine-events-{len(values)}.ndjson"
+    if not events_path.exists():
+        with events_path.open("wb") as file:
+            for value in values:
+                file.write(value + b"\n")
+    result: dict[str, Any] | None = module.measure(events_path, batch_size=500, passes=passes)
     return result

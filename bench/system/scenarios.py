@@ -24,7 +24,10 @@ from streamer.testing import KafkaCluster
 from .events import Records, produce_steadily
 from .pipeline import Run, Setting, run_streamer
 
-__all__ = ["Bench", "budget", "ceiling", "end_to_end", "latency", "median_of_runs", "scale_out"]
+__all__ = [
+    "Bench", "against_ceilings", "budget", "ceiling", "end_to_end", "latency", "median_of_ceilings",
+    "median_of_runs", "scale_out",
+]
 
 _CEILING = Path(__file__).resolve().with_name("ceiling.py")
 
@@ -53,6 +56,28 @@ def ceiling(bench: Bench, topic: str, total: int, runs: int = 3) -> dict[str, An
     cpus = [d["cpu_s"] / d["events"] * 1e6 for d in done]
     return {"events": total, "events_per_s": statistics.median(rates),
             "cpu_us_per_event": statistics.median(cpus), "runs": done}
+
+
+def against_ceilings(
+    figures: dict[str, Any], before: dict[str, Any], after: dict[str, Any]
+) -> dict[str, Any]:
+    """``figures`` of a run with its ratios to the ceiling measured just before it and just
+    after it (their mean): a drift of the machine across the run moves both sides alike."""
+    rate = (before["events_per_s"] + after["events_per_s"]) / 2
+    cpu = (before["cpu_us_per_event"] + after["cpu_us_per_event"]) / 2
+    return {**figures, "rate_vs_ceiling": figures["events_per_s"] / rate,
+            "cpu_vs_ceiling": figures["cpu_us_per_event"] / cpu,
+            "ceiling_cpu_us_per_event": cpu}
+
+
+def median_of_ceilings(measured: list[dict[str, Any]]) -> dict[str, Any]:
+    """Ceilings measured one run at a time (one per round, beside the runs compared with it)
+    as one: the medians, and every run."""
+    runs = [run for one in measured for run in one["runs"]]
+    rates = [d["events"] / d["seconds"] for d in runs]
+    cpus = [d["cpu_s"] / d["events"] * 1e6 for d in runs]
+    return {"events": measured[0]["events"], "events_per_s": statistics.median(rates),
+            "cpu_us_per_event": statistics.median(cpus), "runs": runs}
 
 
 def _metric_sum(text: str, name: str) -> float:
@@ -106,9 +131,10 @@ def _run_figures(run: Run, ceiling: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def end_to_end(
-    bench: Bench, topic: str, ceiling_figures: dict[str, Any], ordering: str | None
+    bench: Bench, topic: str, ceiling_figures: dict[str, Any] | None, ordering: str | None
 ) -> dict[str, Any]:
-    """streamer through the backlog of ``topic``, from the first answer to every commit."""
+    """streamer through the backlog of ``topic``, from the first answer to every commit; its
+    ratios to ``ceiling_figures`` (None: none yet, see :func:`against_ceilings`)."""
     run = run_streamer(bench.broker, bench.sandbox, bench.workdir, topic,
                        Setting(ordering=ordering))
     figures = _run_figures(run, ceiling_figures)
@@ -117,6 +143,7 @@ def end_to_end(
 
 
 _PER_RUN = ("events_per_s", "cpu_us_per_event", "rate_vs_ceiling", "cpu_vs_ceiling",
+            "ceiling_cpu_us_per_event", "sandbox_cpu_us_per_event",
             "streamer_cores_busy", "items_per_request", "vs_budget", "throttled")
 _WORST = frozenset({"throttled", "dead_letters", "retried_items"})
 

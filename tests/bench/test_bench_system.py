@@ -108,3 +108,32 @@ def test_runs_are_combined_figure_by_figure() -> None:
     assert budget["throttled"] == 2  # the worst pass: a 429 anywhere is a 429
     assert budget["backlog_drained"] is True  # a flag holds when any pass set it
     assert [r["throttled"] for r in budget["runs"]] == [0, 2, 0]
+
+
+def test_ceilings_of_the_rounds_are_combined_run_by_run() -> None:
+    rounds = [{"events": 1_000, "runs": [{"events": 1_000, "seconds": s, "cpu_s": c}]}
+              for s, c in ((0.020, 0.0070), (0.016, 0.0090), (0.025, 0.0065))]
+    combined = scenarios.median_of_ceilings(rounds)
+    assert combined["events"] == 1_000
+    assert combined["events_per_s"] == pytest.approx(50_000)  # 40,000 / 62,500 / 50,000
+    assert combined["cpu_us_per_event"] == pytest.approx(7.0)  # 7.0 / 9.0 / 6.5
+    assert combined["runs"] == [r["runs"][0] for r in rounds]  # each round's run is kept
+
+
+@pytest.mark.parametrize(("before", "after", "rate_ratio", "cpu_ratio"), [
+    ((50_000, 8.0), (50_000, 8.0), 0.8, 2.5),  # a steady machine: either ceiling
+    ((60_000, 6.0), (40_000, 10.0), 0.8, 2.5),  # a drift across the run: the mean of both
+    ((40_000, 10.0), (40_000, 10.0), 1.0, 2.0),
+])
+def test_a_run_is_compared_with_the_ceilings_around_it(
+    before: tuple[float, float], after: tuple[float, float], rate_ratio: float, cpu_ratio: float
+) -> None:
+    def ceiling(rate: float, cpu: float) -> dict[str, float]:
+        return {"events_per_s": rate, "cpu_us_per_event": cpu}
+
+    run = {"events_per_s": 40_000.0, "cpu_us_per_event": 20.0, "ordering": "none"}
+    compared = scenarios.against_ceilings(run, ceiling(*before), ceiling(*after))
+    assert compared["rate_vs_ceiling"] == pytest.approx(rate_ratio)
+    assert compared["cpu_vs_ceiling"] == pytest.approx(cpu_ratio)
+    assert compared["ceiling_cpu_us_per_event"] == pytest.approx((before[1] + after[1]) / 2)
+    assert {k: compared[k] for k in run} == run  # the run's own figures stay as they were
