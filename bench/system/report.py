@@ -102,7 +102,11 @@ def _details(scenarios: dict[str, Any]) -> list[str]:
                      f"{_fmt(latency['p50_ms'])} ms, p99 {_fmt(latency['p99_ms'])} ms, max "
                      f"{_fmt(latency['max_ms'])} ms, Kafka timestamp to the sandbox's answer "
                      f"(streamer's histogram: p99 <= "
-                     f"{_fmt(latency['streamer_histogram_p99_s_at_most'], 'g')} s)")
+                     f"{_fmt(latency['streamer_histogram_p99_s_at_most'], 'g')} s); cores busy: "
+                     f"machine {latency['machine_cores_busy']:.2f} (streamer "
+                     f"{latency['streamer_cores_busy']:.2f}, broker "
+                     f"{latency['broker_cores_busy']:.2f}, sandbox "
+                     f"{latency['sandbox_cores_busy']:.2f}, the rest the producer)")
     scale = scenarios.get("scale_out")
     if scale:
         lines.append(f"scale-out: {scale['vs_one_process']:.2f}x one process; {scale['limit']}")

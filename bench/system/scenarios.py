@@ -217,6 +217,11 @@ def latency(bench: Bench, topic: str, values: Records, rate: float) -> dict[str,
         "max_ms": measured["max"],
         "streamer_histogram_p99_s_at_most": _e2e_histogram_p(run.metrics, 0.99),
         "cpu_us_per_event": run.cpu_us,
+        # The producer (this process) shares the machine: what was left for streamer.
+        "machine_cores_busy": run.machine_cpu_s / run.seconds if run.seconds else 0,
+        "streamer_cores_busy": run.cpu_s / run.seconds if run.seconds else 0,
+        "sandbox_cores_busy": run.sandbox_cpu_s / run.seconds if run.seconds else 0,
+        "broker_cores_busy": run.broker_cpu_s / run.seconds if run.seconds else 0,
     }
 
 
