@@ -23,8 +23,8 @@ read that way (not an array of objects, a ``timestamp`` that is not an RFC 3339 
 invalid JSON) goes the general way, ``orjson.loads`` and :meth:`LeanIntake.take`, which answers
 and records as before. The one body the two read differently: a number beyond a double's range
 (``1e400``) in a field the intake does not read, which ``orjson`` refuses (400) and the fast path
-skips. Without
-msgspec installed (it comes with ``streamer[dev]``) every body goes the general way.
+skips. Without msgspec installed (it comes with ``streamer[dev]``) every body goes the general
+way.
 
 Lifecycle: one per :class:`~streamer.sandbox.SandboxState` built with ``intake="lean"``; fed by
 the server under the state's lock; emptied by the state's ``reset``; read back with

@@ -251,10 +251,7 @@ class SandboxState:
                                    "message": rule.effective_message, "index": index})
         with self._lock:
             self.lean.take(items)
-            counters = self.counters[endpoint]
-            counters.items += len(items)
-            counters.accepted += len(items) - len(errors)
-            counters.rejected += len(errors)
+            self._count_lean(endpoint, len(items), len(errors))
         return errors
 
     def ingest_lean_body(self, endpoint: str, raw: bytes) -> int | None:
@@ -269,10 +266,15 @@ class SandboxState:
             return None
         with self._lock:
             self.lean.take_stamps(stamps)
-            counters = self.counters[endpoint]
-            counters.items += len(stamps)
-            counters.accepted += len(stamps)
+            self._count_lean(endpoint, len(stamps), 0)
         return len(stamps)
+
+    def _count_lean(self, endpoint: str, items: int, rejected: int) -> None:
+        """The endpoint's counters for a request the lean intake took (under the lock)."""
+        counters = self.counters[endpoint]
+        counters.items += items
+        counters.accepted += items - rejected
+        counters.rejected += rejected
 
     def intake_report(self) -> IntakeReport | None:
         """What the lean intake recorded; None with the full intake."""
