@@ -11,11 +11,15 @@ each run's messages/s and the CPU time per message (of this process: on a shared
 spent waiting for a core is not ours), and the median.
 
     python bench/bench_dispatch.py [--messages 100000] [--runs 7] [--shape sdk]
-        [--ordering per_contact|none] [--in-flight 16]
+        [--ordering per_contact|none] [--in-flight 16] [--mix filter] [--screen off]
 
 ``--ordering``: with ``per_contact`` (the default, as ``delivery.ordering``'s) the items pass
 the per-contact gate, and a closed batch is answered only once ``--in-flight`` later batches
 have closed (requests in flight): a contact's next item is held until then, as in the pipeline.
+
+``--screen off`` leaves out the router's screen (``routing/_screen.py``), which the pipeline
+uses after a poll batch that was at least half filtered: on ``--mix filter`` the difference is
+what the screen saves.
 
 ``--instructions`` also counts the CPU instructions per message of that path with valgrind's
 callgrind (runs of two lengths, each less the same run that only prepares its messages): a
@@ -89,7 +93,7 @@ def _answered(metrics: Metrics, batch: Any, outcomes: Outcomes) -> None:
 
 def one_run(
     messages: list[FakeMessage], poll_batch: int = 1000, *, ordering: str = "per_contact",
-    in_flight: int = 16,
+    in_flight: int = 16, screen: bool = True,
 ) -> tuple[float, float]:
     router = compile_router(None)
     metrics = Metrics()
@@ -100,7 +104,8 @@ def one_run(
     dead: Any = _NoDeadLetters()
     dispatcher = Dispatcher(decode=decode_json, route=router.route, tracker=tracker,
                             batcher=batcher, dead_letter=dead, metrics=metrics,
-                            clock=time.monotonic, order=order)
+                            clock=time.monotonic, order=order,
+                            screen=router.value_screen() if screen else None)
     outcomes = Outcomes(dead_letter=dead, metrics=metrics, on_auth_changed=lambda ok: None,
                         order=order)
     sent: collections.deque[Batch] = collections.deque()
@@ -138,6 +143,8 @@ def main() -> None:
     parser.add_argument("--ordering", choices=("per_contact", "none"), default="per_contact")
     parser.add_argument("--in-flight", type=int, default=16,
                         help="batches closed before the oldest is answered (default 16)")
+    parser.add_argument("--screen", choices=("on", "off"), default="on",
+                        help="the router's screen of filtered values, as in the pipeline (on)")
     parser.add_argument("--instructions", action="store_true",
                         help="also count instructions per message with valgrind (callgrind)")
     parser.add_argument("--loop-once", type=int, metavar="N", help=argparse.SUPPRESS)
@@ -146,15 +153,17 @@ def main() -> None:
     if args.loop_once is not None:
         messages = _messages(args.loop_once, args.shape, mix=args.mix)
         if not args.prepare_only:
-            one_run(messages, ordering=args.ordering, in_flight=args.in_flight)
+            one_run(messages, ordering=args.ordering, in_flight=args.in_flight,
+                    screen=args.screen == "on")
         return
     messages = _messages(args.messages, args.shape, mix=args.mix)
     size = sum(len(m.value() or b"") for m in messages) / len(messages)
     print(f"{len(messages):,} messages (mix {args.mix}, {size:,.0f} bytes of JSON each),"
-          f" ordering {args.ordering}, {args.in_flight} batches in flight")
+          f" ordering {args.ordering}, {args.in_flight} batches in flight, screen {args.screen}")
     rates, cpus = [], []
     for run in range(1, args.runs + 1):
-        elapsed, cpu = one_run(messages, ordering=args.ordering, in_flight=args.in_flight)
+        elapsed, cpu = one_run(messages, ordering=args.ordering, in_flight=args.in_flight,
+                               screen=args.screen == "on")
         rate = len(messages) / elapsed
         rates.append(rate)
         cpus.append(cpu / len(messages) * 1e6)
@@ -163,10 +172,12 @@ def main() -> None:
           f"{statistics.median(rates):,.0f} msg/s "
           "(decode, route, map, validate, serialise, window, settle, commit maths)")
     if args.instructions:
-        _print_instructions(args.shape, args.ordering, args.in_flight, args.mix)
+        _print_instructions(args.shape, args.ordering, args.in_flight, args.mix, args.screen)
 
 
-def _print_instructions(shape: str, ordering: str, in_flight: int, mix: str) -> None:
+def _print_instructions(
+    shape: str, ordering: str, in_flight: int, mix: str, screen: str
+) -> None:
     valgrind = shutil.which("valgrind")
     if valgrind is None:
         print("instructions per message: valgrind is not installed")
@@ -176,7 +187,8 @@ def _print_instructions(shape: str, ordering: str, in_flight: int, mix: str) -> 
         for prepare_only in (False, True):
             command = [valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null",
                        sys.executable, __file__, "--loop-once", str(count), "--shape", shape,
-                       "--ordering", ordering, "--in-flight", str(in_flight), "--mix", mix]
+                       "--ordering", ordering, "--in-flight", str(in_flight), "--mix", mix,
+                       "--screen", screen]
             if prepare_only:
                 command.append("--prepare-only")
             done = subprocess.run(command, capture_output=True, text=True, check=True)

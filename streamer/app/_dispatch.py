@@ -8,7 +8,9 @@ dead-letter writer;
 skipped ones settle at once. A message that matched nothing, or whose ``integrations`` object
 turns this destination off (the router returns ``TURNED_OFF`` for it), is done at once and
 allocates nothing in the tracker; ``streamer_filtered_messages_total`` counts both, by ``reason``
-(``no_subscription``, ``integrations``).
+(``no_subscription``, ``integrations``). After a poll batch that was at least half filtered,
+the next one's JSON values meet the router's screen first (``routing/_screen.py``): the
+values it filters are never decoded.
 
 Counters are added once per poll batch, not per message (dead letters: per letter, from a cached
 label child). The Kafka timestamp of the last message dispatched is kept per partition, once per
@@ -51,10 +53,15 @@ class Dispatcher:
         clock: Callable[[], float],
         max_event_bytes: int = 1_000_000,
         order: ContactOrder | None = None,
+        screen: Callable[[bytes], list[Any] | None] | None = None,
     ) -> None:
         self._decode = decode
         self._json = decode is decode_json
         """JSON input: the loop calls orjson.loads itself, decode_json only to name a refusal."""
+        self._screen = screen if self._json else None
+        self.screening = False
+        """Whether this poll batch's JSON values go through the router's screen first: decided
+        from the previous batch (at least half of it filtered), see ``routing/_screen.py``."""
         self._order = order
         self._max_event_bytes = max_event_bytes
         self._route = route
@@ -80,6 +87,7 @@ class Dispatcher:
         order = self._order
         max_item, max_event = batcher.max_item_bytes, self._max_event_bytes
         dumps, loads, json = orjson.dumps, orjson.loads, self._json
+        screen = self._screen if self.screening else None
         per_topic: dict[str, int] = {}
         filtered = turned_off = skipped = run = 0
         # Fetches come in runs of one partition: look its state up once per run.
@@ -108,6 +116,17 @@ class Dispatcher:
                     raise DecodeError(
                         f"the value has {len(value):,} bytes, more than kafka.max_event_bytes "
                         f"({max_event:,})", reason="too_large")
+                if screen is not None and value is not None:
+                    # The router's answer for a value it filters, told without decoding it
+                    # (None: decode it, which also names any refusal).
+                    screened = screen(value)
+                    if screened is not None:
+                        state.dispatch(offset, 0)
+                        if screened is TURNED_OFF:
+                            turned_off += 1
+                        else:
+                            filtered += 1
+                        continue
                 if json and value is not None:
                     # decode_json's own call, without its frame (the filter path is mostly
                     # this); what it would refuse, it is asked to name.
@@ -175,6 +194,10 @@ class Dispatcher:
             per_topic[last_topic] = per_topic.get(last_topic, 0) + run
         if last is not None and state is not None:
             self._stamp(state, last)
+        # A screened value that is then decoded is parsed twice: screen only where at least
+        # half is filtered (same outcomes either way, only the cost differs).
+        if messages and self._screen is not None:
+            self.screening = (filtered + turned_off) * 2 >= len(messages)
         for topic, count in per_topic.items():
             self._metrics.consumed.labels(topic).inc(count)
             self.consumed += count

@@ -147,6 +147,7 @@ class Pipeline:
             decode=self.decoding.decode, route=router.route, tracker=self.tracker,
             batcher=self.batcher, dead_letter=self.dead_letter, metrics=self.metrics,
             clock=clock, max_event_bytes=kafka.max_event_bytes, order=self.order,
+            screen=router.value_screen(),
         )
         self.gauges = PipelineGauges(self.metrics, self.tracker, clock=clock)
         self.rebalance = Rebalance(

@@ -17,7 +17,7 @@ from ..mapping import UNDEFINED
 from ._native import define
 from ._types import NO_MATCH, TURNED_OFF, Outcome
 
-__all__ = ["route_function"]
+__all__ = ["exclusive_equalities", "route_function"]
 
 _Step = Callable[[Mapping[str, Any]], Outcome]
 _Trigger = Callable[[Mapping[str, Any]], bool]
@@ -50,7 +50,7 @@ def route_function(
     prologue = ["def route(event):"]
     if names is not None:
         prologue += _INTEGRATIONS_PROLOGUE
-    exclusive = _exclusive_equalities(steps)
+    exclusive = exclusive_equalities(steps)
     if exclusive is not None:
         return _dispatch_function(*exclusive, namespace, prologue, native)
     lines = [*prologue, "    out = []", "    add = out.append"]
@@ -73,7 +73,7 @@ def route_function(
     return _define(lines, namespace, native)
 
 
-def _exclusive_equalities(
+def exclusive_equalities(
     steps: Sequence[tuple[_Equality, _Trigger, _Step]],
 ) -> tuple[str, dict[str, _Step]] | None:
     """``(field, {value: step})`` when every trigger is ``field = "value"`` on one field with

@@ -51,7 +51,8 @@ from ._checks import MAX_BATCH_ITEMS, SINGLE, mapping_problems, mapping_warnings
 from ._fused import fused_step
 from ._integrations import integration_names
 from ._native import is_native
-from ._route_code import route_function
+from ._route_code import exclusive_equalities, route_function
+from ._screen import ValueScreen
 from ._types import Accepted, Outcome, Rejected, Route, Skipped
 
 __all__ = ["MAX_BATCH_ITEMS", "MAX_SUBSCRIPTIONS", "Router", "compile_router"]
@@ -68,7 +69,7 @@ class Router:
     """Compiled subscriptions. Build it with :func:`compile_router`."""
 
     __slots__ = (
-        "_alone", "_binders", "_integrations", "_max_items", "_native", "_steps",
+        "_alone", "_binders", "_integrations", "_max_items", "_native", "_screened", "_steps",
         "audience_names", "compiled_routes", "route", "routes", "unbatched", "warnings",
     )
 
@@ -120,9 +121,11 @@ class Router:
         self.unbatched = tuple(route.name for route in self.routes if route in self._alone)
         self.compiled_routes = tuple(r.name for r, _, _, step in steps if is_native(step))
         self.warnings = tuple(warnings)
-        self.route = route_function(
-            [(eq, trigger, step) for _, eq, trigger, step in steps], integrations, native=native
-        )
+        routed = [(eq, trigger, step) for _, eq, trigger, step in steps]
+        self.route = route_function(routed, integrations, native=native)
+        exclusive = exclusive_equalities(routed)
+        self._screened = None if exclusive is None or exclusive[0] == "integrations" else (
+            exclusive[0], frozenset(exclusive[1]))
 
     def with_audience_ids(self, audience_ids: Mapping[str, str]) -> Router:
         """This router with its audiences' ids bound: a router that routes every event.
@@ -144,6 +147,15 @@ class Router:
             steps, self.audience_names, [self._max_items[r] for r in self.routes],
             warnings=self.warnings, integrations=self._integrations, native=self._native,
         )
+
+    def value_screen(self) -> ValueScreen | None:
+        """A new screen of JSON values for this router (see :mod:`._screen`), or ``None`` when its
+        answer depends on more than one top-level field and ``integrations`` (some trigger is
+        not ``field = "..."``, or two triggers read different fields or the same value)."""
+        if self._screened is None:
+            return None
+        field, values = self._screened
+        return ValueScreen(field, values, self._integrations)
 
     def max_items(self, route: Route) -> int:
         """Most items of ``route`` in one request (its mapping's batch settings, at most 500)."""

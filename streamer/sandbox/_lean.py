@@ -23,8 +23,7 @@ read that way (not an array of objects, a ``timestamp`` that is not an RFC 3339 
 invalid JSON) goes the general way, ``orjson.loads`` and :meth:`LeanIntake.take`, which answers
 and records as before. The one body the two read differently: a number beyond a double's range
 (``1e400``) in a field the intake does not read, which ``orjson`` refuses (400) and the fast path
-skips. Without msgspec installed (it comes with ``streamer[dev]``) every body goes the general
-way.
+skips.
 
 Lifecycle: one per :class:`~streamer.sandbox.SandboxState` built with ``intake="lean"``; fed by
 the server under the state's lock; emptied by the state's ``reset``; read back with
@@ -40,10 +39,7 @@ from datetime import datetime
 from itertools import accumulate
 from typing import Any, Literal, TypedDict
 
-try:
-    import msgspec
-except ImportError:  # pragma: no cover - streamer[dev] has it; the general way still answers
-    msgspec = None  # type: ignore[assignment]
+import msgspec
 
 __all__ = ["Intake", "IntakeReport", "LeanIntake"]
 
@@ -71,19 +67,14 @@ class IntakeReport(TypedDict):
     ``unparsed``: items whose ``timestamp`` was absent or not a date-time."""
 
 
-if msgspec is not None:
+class _Stamped(msgspec.Struct):
+    """What the intake reads of an item: its timestamp, nothing else."""
 
-    class _Stamped(msgspec.Struct):
-        """What the intake reads of an item: its timestamp, nothing else."""
+    timestamp: datetime | None = None
 
-        timestamp: datetime | None = None
 
-    _read_stamps: Callable[[str], list[_Stamped]] | None = msgspec.json.Decoder(
-        list[_Stamped]).decode
-    _unreadable: tuple[type[Exception], ...] = (msgspec.DecodeError, UnicodeDecodeError)
-else:  # pragma: no cover
-    _read_stamps = None
-    _unreadable = ()
+_read_stamps: Callable[[str], list[_Stamped]] = msgspec.json.Decoder(list[_Stamped]).decode
+_unreadable: tuple[type[Exception], ...] = (msgspec.DecodeError, UnicodeDecodeError)
 
 
 class LeanIntake:
@@ -107,10 +98,8 @@ class LeanIntake:
     @staticmethod
     def stamps(raw: bytes) -> Sequence[datetime | None] | None:
         """Each item's ``timestamp`` of a body that is a JSON array of objects whose timestamps
-        are absent, null or RFC 3339 date-times; None for any other body, or without msgspec
-        (the general way: ``orjson.loads``, then :meth:`take`)."""
-        if _read_stamps is None:
-            return None
+        are absent, null or RFC 3339 date-times; None for any other body (the general way:
+        ``orjson.loads``, then :meth:`take`)."""
         try:
             return [item.timestamp for item in _read_stamps(raw.decode())]
         except _unreadable:

@@ -24,9 +24,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-# The experiment lives with the benchmarks (bench/projection), not in the product.
+# The experiment lives with the benchmarks (bench/projection), not in the product; the generated
+# JSON text is shared with the router's screen (tests/routing/_json_text.py).
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "routing"))
 
+from _json_text import EVENTS, EVIL, json_text, mutate
 from projection.decoder import _typed, projected_decoder
 from projection.reads import event_reads
 
@@ -197,86 +200,25 @@ def test_a_raised_recursion_limit_does_not_let_deep_values_through() -> None:
 
 # -- generated events ---------------------------------------------------------------------------
 
-_NUMBERS = st.one_of(
-    st.integers(min_value=-(2**70), max_value=2**70).map(str),
-    st.floats(allow_nan=False, allow_infinity=False).map(repr),
-    st.sampled_from(["-0", "-0.0", "1E2", "1e-400", "1e308", "2e308", "1e400", "5e-324",
-                     "0.1000000000000000055511151231257827", "18446744073709551616",
-                     "-9223372036854775809", "9" * 320, "1.5e+3"]),
-)
-_TEXT = st.text(max_size=12) | st.sampled_from(["track", "identify", "page", "ip", "é", "\x00"])
-_KEYS = st.sampled_from([
-    "type", "event", "userId", "anonymousId", "messageId", "timestamp", "context", "traits",
-    "properties", "integrations", "ip", "app", "namespace", "email", "total", "items", "page",
-    "url", "library", "Ortto", "All", "plan", "a", "b", "c", "location", "country", "$",
-]) | st.text(max_size=6)
-
-
-def _json(value: Any) -> str:
-    """JSON text of a generated value: objects are lists of pairs (so keys may repeat)."""
-    kind, content = value
-    if kind == "number":
-        return str(content)
-    if kind == "text":
-        return json.dumps(content)
-    if kind == "literal":
-        return content  # type: ignore[no-any-return]
-    if kind == "array":
-        return "[" + ",".join(_json(v) for v in content) + "]"
-    return "{" + ",".join(f"{json.dumps(k)}:{_json(v)}" for k, v in content) + "}"
-
-
-_VALUES = st.recursive(
-    st.tuples(st.just("number"), _NUMBERS) | st.tuples(st.just("text"), _TEXT)
-    | st.tuples(st.just("literal"), st.sampled_from(["true", "false", "null"])),
-    lambda inner: st.tuples(st.just("array"), st.lists(inner, max_size=4))
-    | st.tuples(st.just("object"), st.lists(st.tuples(_KEYS, inner), max_size=5)),
-    max_leaves=25,
-)
-_EVENTS = st.tuples(st.just("object"), st.lists(st.tuples(_KEYS, _VALUES), max_size=10)).map(
-    lambda pairs: ("object", [
-        ("type", ("text", "track")), ("userId", ("text", "u1")), ("event", ("text", "E")),
-        ("messageId", ("text", "m1")), ("timestamp", ("text", "2026-11-28T10:00:00.000Z")),
-        *pairs[1],
-    ]) if len(pairs[1]) % 2 else pairs,
-)
-_EVIL = st.sampled_from([
-    b"\xff", b"\xc3", b"\xed\xa0\x80", b"\xf8\x88\x80\x80\x80", b"\xc0\xaf", b"\\ud800",
-    b"\\udc00", b"\\x", b"\x01", b'"', b"\\", b"\xef\xbb\xbf", b"1e400", b"\x00",
-])
-
 _SETTINGS = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @_SETTINGS
-@given(_EVENTS)
+@given(EVENTS)
 def test_generated_events_route_the_same(event: Any) -> None:
-    _same(_json(event).encode())
+    _same(json_text(event).encode())
 
 
 @_SETTINGS
-@given(_EVENTS, st.data())
+@given(EVENTS, st.data())
 def test_mutated_events_route_the_same(event: Any, data: st.DataObject) -> None:
-    value = _json(event).encode()
-    at = data.draw(st.integers(min_value=0, max_value=len(value)))
-    how = data.draw(st.sampled_from(["truncate", "insert", "replace", "bom", "trail"]))
-    if how == "truncate":
-        value = value[:at]
-    elif how == "insert":
-        value = value[:at] + data.draw(_EVIL) + value[at:]
-    elif how == "replace":
-        value = value[:at] + data.draw(_EVIL) + value[at + 1:]
-    elif how == "bom":
-        value = b"\xef\xbb\xbf" + value
-    else:
-        value = value + data.draw(st.sampled_from([b" x", b"{}", b"\n", b"\x00", b",", b" "]))
-    _same(value)
+    _same(mutate(json_text(event).encode(), data))
 
 
 @_SETTINGS
-@given(_EVENTS, _EVIL)
+@given(EVENTS, EVIL)
 def test_bad_bytes_inside_a_skipped_field_are_refused_the_same(event: Any, evil: bytes) -> None:
     skipped = ("context", ("object", [("library", ("text", "MARK")), ("ip", ("text", "1.1.1.1"))]))
     kind, pairs = event
-    value = _json((kind, [*pairs, skipped])).encode().replace(b"MARK", b"a" + evil + b"b")
+    value = json_text((kind, [*pairs, skipped])).encode().replace(b"MARK", b"a" + evil + b"b")
     _same(value)
