@@ -7,7 +7,7 @@ with distinct values: the presets' ``type``), its answer for an event depends on
 members only: that field, and the ``integrations`` object. :class:`ValueScreen` checks the whole
 value with simdjson's parser (structure, UTF-8, numbers, depth: about a quarter of orjson's
 cost) and reads those two members with msgspec, typed to them (nothing else is built).
-Together, on ~1 KB SDK-shaped page events: 0.59 of orjson's CPU (``bench/bench_screen.py``).
+Together, on ~1 KB SDK-shaped page events: 0.68 of orjson's CPU (``bench/bench_screen.py``).
 
 Exact, or nothing: ``screen(value)`` returns the router's answer (:data:`NO_MATCH` or
 :data:`TURNED_OFF`) only when the full path, ``route(decode_json(value))``, would return that
@@ -38,6 +38,7 @@ from ..actions._scan import turns_off
 from ._types import NO_MATCH, TURNED_OFF, Outcome
 
 __all__ = ["ValueScreen"]
+
 
 class ValueScreen:
     """``screen(value)``: the router's empty answer for a JSON value it would filter, else
