@@ -116,39 +116,33 @@ class Dispatcher:
                     raise DecodeError(
                         f"the value has {len(value):,} bytes, more than kafka.max_event_bytes "
                         f"({max_event:,})", reason="too_large")
-                if screen is not None and value is not None:
-                    # The router's answer for a value it filters, told without decoding it
-                    # (None: decode it, which also names any refusal).
-                    screened = screen(value)
-                    if screened is not None:
-                        state.dispatch(offset, 0)
-                        if screened is TURNED_OFF:
-                            turned_off += 1
-                        else:
-                            filtered += 1
-                        continue
-                if json and value is not None:
-                    # decode_json's own call, without its frame (the filter path is mostly
-                    # this); what it would refuse, it is asked to name.
-                    try:
-                        parsed: Any = loads(value)
-                    except JSONDecodeError:
-                        parsed = None
-                    event = parsed if type(parsed) is dict else decode(value)
-                else:
-                    event = decode(value)
+                # The router's answer for a value it filters, told without decoding it (None:
+                # decode and route it; the decode also names any refusal).
+                outcomes = screen(value) if screen is not None and value is not None else None
+                if outcomes is None:
+                    if json and value is not None:
+                        # decode_json's own call, without its frame (the filter path is mostly
+                        # this); what it would refuse, it is asked to name.
+                        try:
+                            parsed: Any = loads(value)
+                        except JSONDecodeError:
+                            parsed = None
+                        event = parsed if type(parsed) is dict else decode(value)
+                    else:
+                        event = decode(value)
             except DecodeError as exc:
                 ticket = state.dispatch(offset, 1, now, message)
                 self._reject(message, ticket, Rejection("decode", exc.reason, str(exc), 400))
                 continue
-            try:
-                outcomes = route(event)
-            except Exception as exc:  # a bug or a pathological event must not stop the stream
-                ticket = state.dispatch(offset, 1, now, message)
-                self._reject(message, ticket, Rejection(
-                    "validate", "mapping_failed", f"{type(exc).__name__}: {exc}"[:500], 400,
-                    message_id=_message_id(event)))
-                continue
+            if outcomes is None:
+                try:
+                    outcomes = route(event)
+                except Exception as exc:  # a bug or a pathological event must not stop the stream
+                    ticket = state.dispatch(offset, 1, now, message)
+                    self._reject(message, ticket, Rejection(
+                        "validate", "mapping_failed", f"{type(exc).__name__}: {exc}"[:500], 400,
+                        message_id=_message_id(event)))
+                    continue
             if not outcomes:
                 state.dispatch(offset, 0)
                 if outcomes is TURNED_OFF:
